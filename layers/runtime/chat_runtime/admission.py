@@ -1,0 +1,128 @@
+"""Admission: may this valid frame start a turn on its thread, given the thread's session?
+
+Pure functions with no I/O and no LangGraph import, so the API Gateway route handlers can refuse a frame
+early and the worker (or the local server) can decide again, authoritatively, when the turn's time comes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from chat_runtime.protocol import (
+    ErrorCode,
+    InterruptFrame,
+    InterruptResponseFrame,
+    MessageFrame,
+    ProtocolError,
+)
+from chat_runtime.sessions import SessionRecord, ThreadStatus
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """A turn started by a user message."""
+
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """A turn that answers a pending approval.
+
+    Attributes:
+        approved: The customer's decision.
+        interrupt_id: The approval answered.
+        edits: Replacement arguments for the action, when the customer edited them.
+        answer_by_id: Address the answer to `interrupt_id` (needed when several approvals are pending).
+    """
+
+    approved: bool
+    interrupt_id: str | None = None
+    edits: dict[str, Any] | None = None
+    answer_by_id: bool = False
+
+
+TurnInput = NewMessage | Resume
+
+
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    """The frame may run as a turn."""
+
+    turn_input: TurnInput
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """The frame is refused; `resend` holds pending `interrupt` frames the client should see again."""
+
+    error: ProtocolError
+    resend: tuple[InterruptFrame, ...] = ()
+
+
+def admit(
+    frame: MessageFrame | InterruptResponseFrame, record: SessionRecord | None, now: float
+) -> Admitted | Rejected:
+    """Decide whether `frame` may start a turn on its thread.
+
+    Args:
+        frame: A client frame that passed `parse_client_frame`.
+        record: The thread's session, or None for a thread never seen.
+        now: The current Unix time, from the session manager's clock.
+
+    Returns:
+        `Admitted` with the turn's input, or `Rejected` with the error to send.
+    """
+    thread_id = frame.thread_id
+    if record is not None and record.is_expired(now):
+        return Rejected(
+            ProtocolError(
+                ErrorCode.SESSION_EXPIRED,
+                "This conversation has expired. Start a new conversation with a new thread_id.",
+                thread_id,
+            )
+        )
+    pending = record.pending_interrupts if record is not None else ()
+    awaiting = record is not None and record.status is ThreadStatus.AWAITING_APPROVAL and bool(pending)
+    resend = tuple(p.to_frame(thread_id) for p in pending) if awaiting else ()
+    if isinstance(frame, MessageFrame):
+        if awaiting:
+            return Rejected(
+                ProtocolError(
+                    ErrorCode.APPROVAL_PENDING,
+                    "An approval is pending on this thread: approve or reject it before sending a new one.",
+                    thread_id,
+                ),
+                resend,
+            )
+        return Admitted(NewMessage(frame.content))
+    if not awaiting:
+        return Rejected(
+            ProtocolError(
+                ErrorCode.NO_PENDING_APPROVAL,
+                "There is no pending approval to answer on this thread.",
+                thread_id,
+            )
+        )
+    if frame.interrupt_id is None:
+        if len(pending) > 1:
+            return Rejected(
+                ProtocolError(
+                    ErrorCode.INVALID_FIELD,
+                    f"{len(pending)} approvals are pending: say which one with interrupt_id.",
+                    thread_id,
+                ),
+                resend,
+            )
+        return Admitted(Resume(frame.approved, pending[0].interrupt_id, frame.edits))
+    if frame.interrupt_id not in {p.interrupt_id for p in pending}:
+        return Rejected(
+            ProtocolError(
+                ErrorCode.UNKNOWN_INTERRUPT,
+                "That approval is not pending: it was already answered or never existed.",
+                thread_id,
+            ),
+            resend,
+        )
+    return Admitted(Resume(frame.approved, frame.interrupt_id, frame.edits, answer_by_id=len(pending) > 1))

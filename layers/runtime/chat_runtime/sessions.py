@@ -1,0 +1,163 @@
+"""Sessions: what the runtime knows about each thread between turns.
+
+A session is keyed by `thread_id`. It records the thread's status, the approvals it waits for and when it
+expires. Expiry slides with activity; an expired session stays expired (it is never silently recreated,
+because the thread's checkpoint would come back to life with it).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any, Protocol
+
+from chat_runtime.protocol import InterruptFrame
+
+DEFAULT_SESSION_TTL_SECONDS = 1800
+
+Clock = Callable[[], float]
+
+
+class ThreadStatus(StrEnum):
+    """Where a thread stands between frames."""
+
+    IDLE = "idle"
+    RUNNING = "running"
+    AWAITING_APPROVAL = "awaiting_approval"
+
+
+class IllegalTransition(RuntimeError):
+    """A status change the turn lifecycle does not allow."""
+
+
+_ALLOWED_TRANSITIONS: dict[ThreadStatus, frozenset[ThreadStatus]] = {
+    ThreadStatus.IDLE: frozenset({ThreadStatus.RUNNING}),
+    ThreadStatus.AWAITING_APPROVAL: frozenset({ThreadStatus.RUNNING}),
+    # RUNNING -> RUNNING: the next turn finds a turn whose worker died before recording its end.
+    ThreadStatus.RUNNING: frozenset(ThreadStatus),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PendingInterrupt:
+    """One approval the thread waits for: its id and the `interrupt` frame's payload."""
+
+    interrupt_id: str
+    action: str
+    description: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_frame(self, thread_id: str) -> InterruptFrame:
+        """The `interrupt` frame that asks the customer for this approval."""
+        return InterruptFrame(
+            thread_id=thread_id,
+            interrupt_id=self.interrupt_id,
+            action=self.action,
+            description=self.description,
+            **self.data,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    """The state of one thread, as stored between turns.
+
+    Attributes:
+        thread_id: The conversation's id, as the client names it.
+        status: Idle, running a turn, or waiting for approvals.
+        pending_interrupts: The approvals the thread waits for (empty unless awaiting approval).
+        created_at: Unix time the session started.
+        last_active_at: Unix time of the last activity.
+        expires_at: Unix time from which any new frame finds the session expired.
+        owner: The principal that started the thread, when the transport knows one.
+    """
+
+    thread_id: str
+    status: ThreadStatus = ThreadStatus.IDLE
+    pending_interrupts: tuple[PendingInterrupt, ...] = ()
+    created_at: float = 0.0
+    last_active_at: float = 0.0
+    expires_at: float = 0.0
+    owner: str | None = None
+
+    def transition(
+        self, status: ThreadStatus, pending_interrupts: tuple[PendingInterrupt, ...] = ()
+    ) -> SessionRecord:
+        """Return a copy in `status`, raising `IllegalTransition` for a change the lifecycle forbids."""
+        if status not in _ALLOWED_TRANSITIONS[self.status]:
+            raise IllegalTransition(f"thread {self.thread_id}: {self.status} -> {status} is not allowed")
+        if (status is ThreadStatus.AWAITING_APPROVAL) != bool(pending_interrupts):
+            raise IllegalTransition("a thread awaits approval exactly when it has pending interrupts")
+        return replace(self, status=status, pending_interrupts=pending_interrupts)
+
+    def is_expired(self, now: float) -> bool:
+        """Whether a frame arriving at `now` finds this session expired (TTL 0: any later frame)."""
+        return now >= self.expires_at and now > self.last_active_at
+
+
+class SessionManager(Protocol):
+    """Stores session records; implementations exist for memory and DynamoDB."""
+
+    ttl_seconds: int
+
+    def get_state(self, thread_id: str) -> SessionRecord | None:
+        """Return the thread's record (expired or not), or None for a thread never seen."""
+        ...
+
+    def touch(self, record: SessionRecord) -> SessionRecord:
+        """Store `record` as the thread's latest state and slide its expiry from now.
+
+        Returns:
+            The stored record, with `last_active_at` and `expires_at` set (and `created_at` for a new one).
+        """
+        ...
+
+    def delete(self, thread_id: str) -> None:
+        """Forget the thread's session."""
+        ...
+
+    def now(self) -> float:
+        """The manager's clock, so callers judge expiry against the same time source."""
+        ...
+
+
+class InMemorySessionManager:
+    """A `SessionManager` for one process: the local server and tests."""
+
+    def __init__(self, ttl_seconds: int = DEFAULT_SESSION_TTL_SECONDS, clock: Clock = time.time) -> None:
+        if ttl_seconds < 0:
+            raise ValueError("ttl_seconds must be zero or positive")
+        self.ttl_seconds = ttl_seconds
+        self._clock = clock
+        self._records: dict[str, SessionRecord] = {}
+        self._lock = threading.Lock()
+
+    def get_state(self, thread_id: str) -> SessionRecord | None:
+        """Return the thread's record (expired or not), or None for a thread never seen."""
+        with self._lock:
+            return self._records.get(thread_id)
+
+    def touch(self, record: SessionRecord) -> SessionRecord:
+        """Store `record` and slide its expiry from now."""
+        now = self._clock()
+        stored = replace(
+            record,
+            created_at=record.created_at or now,
+            last_active_at=now,
+            expires_at=now + self.ttl_seconds,
+        )
+        with self._lock:
+            self._records[record.thread_id] = stored
+        return stored
+
+    def delete(self, thread_id: str) -> None:
+        """Forget the thread's session."""
+        with self._lock:
+            self._records.pop(thread_id, None)
+
+    def now(self) -> float:
+        """The manager's clock, so callers judge expiry against the same time source."""
+        return self._clock()

@@ -1,0 +1,70 @@
+"""The turn runner: admit a frame against its thread's session, run the turn, record how it ended.
+
+Callers guarantee that turns of one thread reach `TurnRunner.handle` one at a time, in arrival order
+(the local server with a per-thread lock, AWS with an SQS FIFO queue grouped by `thread_id`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from chat_runtime.admission import Admitted, admit
+from chat_runtime.engine import FrameSink, TurnGraph, TurnOutcome, run_turn
+from chat_runtime.protocol import InterruptResponseFrame, MessageFrame
+from chat_runtime.sessions import SessionManager, SessionRecord, ThreadStatus
+
+
+@dataclass(slots=True)
+class TurnRunner:
+    """Runs admitted turns of a graph, keeping each thread's session up to date.
+
+    Attributes:
+        graph: The compiled graph (with its checkpointer).
+        sessions: Where thread sessions live.
+        stream_options: Extra keyword arguments for `graph.astream` (e.g. `durability`).
+    """
+
+    graph: TurnGraph
+    sessions: SessionManager
+    stream_options: Mapping[str, Any] = field(default_factory=dict)
+
+    async def handle(
+        self,
+        frame: MessageFrame | InterruptResponseFrame,
+        sink: FrameSink,
+        *,
+        configurable: Mapping[str, Any] | None = None,
+    ) -> TurnOutcome | None:
+        """Admit `frame`, run its turn and store the thread's new status.
+
+        Args:
+            frame: A parsed client frame.
+            sink: Where the turn's frames (or the refusal) go.
+            configurable: Transport facts for the run's config (e.g. `customer_id`).
+
+        Returns:
+            The turn's outcome, or None when the frame was refused.
+        """
+        thread_id = frame.thread_id
+        record = self.sessions.get_state(thread_id)
+        decision = admit(frame, record, self.sessions.now())
+        if not isinstance(decision, Admitted):
+            await sink(decision.error.to_frame())
+            for interrupt in decision.resend:
+                await sink(interrupt)
+            return None
+        running = (record or SessionRecord(thread_id)).transition(ThreadStatus.RUNNING)
+        running = self.sessions.touch(running)
+        outcome = await run_turn(
+            self.graph,
+            thread_id,
+            decision.turn_input,
+            sink,
+            configurable=configurable,
+            stream_options=self.stream_options,
+        )
+        status = ThreadStatus.AWAITING_APPROVAL if outcome.pending_interrupts else ThreadStatus.IDLE
+        self.sessions.touch(running.transition(status, outcome.pending_interrupts))
+        return outcome

@@ -1,0 +1,84 @@
+"""The local server: the `/ws` protocol and `GET /api/health` over the shared runtime, in one process."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from chat_runtime.engine import TurnGraph
+from chat_runtime.sessions import DEFAULT_SESSION_TTL_SECONDS, InMemorySessionManager, SessionManager
+from chat_runtime.turns import TurnRunner
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from local_server.chat_socket import ChatSocket
+from local_server.thread_locks import ThreadLocks
+
+logger = logging.getLogger(__name__)
+
+SHUTDOWN_GRACE_SECONDS = 10.0
+
+
+def create_app(
+    graph: TurnGraph | None = None,
+    session_ttl: int = DEFAULT_SESSION_TTL_SECONDS,
+    *,
+    session_manager: SessionManager | None = None,
+    configurable: Mapping[str, Any] | None = None,
+) -> Starlette:
+    """Build the local server.
+
+    Args:
+        graph: The compiled graph to serve; the default is the demo agent on embedded defaults.
+        session_ttl: Seconds of inactivity after which a thread expires (0: any later frame).
+        session_manager: Where sessions live; defaults to memory with `session_ttl`.
+        configurable: Extra run-config entries for every turn (e.g. `customer_id`).
+
+    Returns:
+        A Starlette app with `/ws`, `/api/health` and `app.state.session_manager`.
+    """
+    if graph is None:
+        from local_server.defaults import build_default_graph
+
+        graph = build_default_graph()
+    sessions = session_manager or InMemorySessionManager(ttl_seconds=session_ttl)
+    runner = TurnRunner(graph=graph, sessions=sessions)
+    locks = ThreadLocks()
+    turn_tasks: set[asyncio.Task[None]] = set()
+    run_config = dict(configurable or {})
+
+    async def websocket_endpoint(websocket: WebSocket) -> None:
+        await ChatSocket(websocket, runner, locks, turn_tasks, run_config).serve()
+
+    async def health(_: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        await _finish_turns(turn_tasks)
+
+    app = Starlette(
+        routes=[Route("/api/health", health, methods=["GET"]), WebSocketRoute("/ws", websocket_endpoint)],
+        lifespan=lifespan,
+    )
+    app.state.session_manager = sessions
+    app.state.turn_runner = runner
+    return app
+
+
+async def _finish_turns(turn_tasks: set[asyncio.Task[None]]) -> None:
+    """Let running turns finish (so their checkpoints are written), then cancel stragglers."""
+    if not turn_tasks:
+        return
+    _, stragglers = await asyncio.wait(set(turn_tasks), timeout=SHUTDOWN_GRACE_SECONDS)
+    for task in stragglers:
+        logger.warning("cancelling a turn still running at shutdown")
+        task.cancel()
+    await asyncio.gather(*stragglers, return_exceptions=True)

@@ -1,0 +1,97 @@
+"""One `/ws` connection: read frames, refuse bad ones at once, run valid turns concurrently per thread."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from chat_runtime.protocol import (
+    ErrorCode,
+    ErrorFrame,
+    InterruptResponseFrame,
+    MessageFrame,
+    ProtocolError,
+    ServerFrame,
+    encode_frame,
+    parse_client_frame,
+)
+from chat_runtime.turns import TurnRunner
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from local_server.thread_locks import ThreadLocks
+
+logger = logging.getLogger(__name__)
+
+
+class ChatSocket:
+    """Serves one WebSocket connection.
+
+    Frames are read continuously: a bad frame gets its `error` at once, a valid one becomes a task that
+    waits for its thread's earlier turns. A turn outlives a closed connection, so nothing is lost; its
+    frames are then dropped.
+    """
+
+    def __init__(
+        self,
+        websocket: WebSocket,
+        runner: TurnRunner,
+        locks: ThreadLocks,
+        turn_tasks: set[asyncio.Task[None]],
+        configurable: Mapping[str, Any],
+    ) -> None:
+        self._websocket = websocket
+        self._runner = runner
+        self._locks = locks
+        self._turn_tasks = turn_tasks
+        self._configurable = configurable
+        self._send_lock = asyncio.Lock()
+        self._open = False
+
+    async def serve(self) -> None:
+        """Accept the connection and serve it until the client leaves."""
+        await self._websocket.accept()
+        self._open = True
+        try:
+            while True:
+                message = await self._websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                raw = message.get("text")
+                parsed = parse_client_frame(raw if raw is not None else message.get("bytes") or b"")
+                if isinstance(parsed, ProtocolError):
+                    await self.send(parsed.to_frame())
+                else:
+                    self._start_turn(parsed)
+        finally:
+            self._open = False
+
+    async def send(self, frame: ServerFrame) -> None:
+        """Send one frame; a closed connection drops it silently (the turn still completes)."""
+        if not self._open:
+            return
+        async with self._send_lock:
+            try:
+                await self._websocket.send_text(encode_frame(frame))
+            except (WebSocketDisconnect, RuntimeError, OSError):
+                self._open = False
+
+    def _start_turn(self, frame: MessageFrame | InterruptResponseFrame) -> None:
+        task = asyncio.create_task(self._run_turn(frame))
+        self._turn_tasks.add(task)
+        task.add_done_callback(self._turn_tasks.discard)
+
+    async def _run_turn(self, frame: MessageFrame | InterruptResponseFrame) -> None:
+        async with self._locks.hold(frame.thread_id):
+            try:
+                await self._runner.handle(frame, self.send, configurable=self._configurable)
+            except Exception:
+                logger.exception("turn handling failed", extra={"thread_id": frame.thread_id})
+                await self.send(
+                    ErrorFrame(
+                        code=ErrorCode.INTERNAL_ERROR,
+                        message="Something went wrong on our side. Please try again.",
+                        thread_id=frame.thread_id,
+                    )
+                )
