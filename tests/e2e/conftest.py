@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 from unittest.mock import AsyncMock, MagicMock
 
+import langchain_core
 from chat_runtime.sessions import DEFAULT_SESSION_TTL_SECONDS
 from langchain_core.messages import AIMessageChunk, message_chunk_to_message
 from langchain_core.runnables import RunnableConfig
@@ -43,6 +44,7 @@ def _metadata(node: str) -> dict[str, Any]:
         "checkpoint_ns": namespace,
         "ls_provider": "fake",
         "ls_model_type": "chat",
+        "lc_versions": {"langchain-core": langchain_core.__version__},
     }
 
 

@@ -1,0 +1,1 @@
+"""Chat models the agent can run on."""

@@ -1,0 +1,53 @@
+"""Serve an ASGI app with uvicorn on a free loopback port, in a background thread, for real-socket tests."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import uvicorn
+from websockets.sync.client import ClientConnection
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def serve(app: Any) -> Iterator[str]:
+    """Run `app` under uvicorn until the block ends; yields its base URL `http://127.0.0.1:PORT`."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+def receive_turn(ws: ClientConnection, timeout: float = 10.0) -> list[dict[str, Any]]:
+    """Frames up to and including the one that ends a turn (`message_complete`, `error` or `interrupt`)."""
+    frames: list[dict[str, Any]] = []
+    while True:
+        frame = json.loads(ws.recv(timeout=timeout))
+        frames.append(frame)
+        if frame["type"] in ("message_complete", "error", "interrupt"):
+            return frames
