@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
+from support_agent.orders.store import DEMO_CUSTOMER_ID
 
 from local_server.chat_socket import ChatSocket
 from local_server.thread_locks import ThreadLocks
@@ -38,7 +39,7 @@ def create_app(
         graph: The compiled graph to serve; the default is the demo agent on embedded defaults.
         session_ttl: Seconds of inactivity after which a thread expires (0: any later frame).
         session_manager: Where sessions live; defaults to memory with `session_ttl`.
-        configurable: Extra run-config entries for every turn (e.g. `customer_id`).
+        configurable: Extra run-config entries for every turn; the default acts for the demo customer.
 
     Returns:
         A Starlette app with `/ws`, `/api/health` and `app.state.session_manager`.
@@ -51,7 +52,7 @@ def create_app(
     runner = TurnRunner(graph=graph, sessions=sessions)
     locks = ThreadLocks()
     turn_tasks: set[asyncio.Task[None]] = set()
-    run_config = dict(configurable or {})
+    run_config = dict(configurable if configurable is not None else {"customer_id": DEMO_CUSTOMER_ID})
 
     async def websocket_endpoint(websocket: WebSocket) -> None:
         await ChatSocket(websocket, runner, locks, turn_tasks, run_config).serve()

@@ -1,0 +1,41 @@
+"""Build the agent's parts from settings, so the local server, the Lambda worker and tests agree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph.state import CompiledStateGraph
+
+from support_agent.graph import build_support_graph
+from support_agent.orders.store import InMemoryOrderStore, OrderStore
+from support_agent.settings import Settings
+
+
+def build_chat_model(settings: Settings) -> BaseChatModel:
+    """The chat model the settings choose: the offline model, or Bedrock through `ChatBedrockConverse`."""
+    if settings.model_provider == "bedrock":
+        from langchain_aws import ChatBedrockConverse
+
+        return ChatBedrockConverse(model_id=settings.bedrock_model_id, region_name=settings.aws_region)
+    from support_agent.models.offline import OfflineSupportModel
+
+    return OfflineSupportModel()
+
+
+def build_order_store(settings: Settings) -> OrderStore:
+    """The order store the settings choose."""
+    if settings.order_store == "dynamodb":
+        from support_agent.orders.dynamodb import DynamoDBOrderStore
+
+        assert settings.orders_table is not None  # guaranteed by Settings
+        return DynamoDBOrderStore(settings.orders_table, endpoint_url=settings.dynamodb_endpoint_url)
+    return InMemoryOrderStore.with_demo_data(settings.demo_orders_path)
+
+
+def build_agent(
+    settings: Settings, checkpointer: BaseCheckpointSaver[Any] | None
+) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """The support graph on the settings' model and order store."""
+    return build_support_graph(build_chat_model(settings), build_order_store(settings), checkpointer)

@@ -1,0 +1,196 @@
+"""The offline chat model: deterministic, no network, real token streaming and real tool calls.
+
+It plays whichever role its bound tools give it (the router, `order_info`, `order_actions`), understands the
+shop's common English requests, and words its answers from the tool results in the conversation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.messages import AIMessage, BaseMessage, ToolCall, ToolMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_core.utils.function_calling import convert_to_openai_tool
+
+from support_agent.models import replies
+from support_agent.models.streaming import stream_reply
+from support_agent.models.understanding import (
+    READ_INTENTS,
+    WRITE_INTENTS,
+    Intent,
+    Request,
+    current_turn,
+    last_human_text,
+    looks_like_address,
+    order_under_discussion,
+    previous_agent_question,
+    read_request,
+)
+
+_ACTION_TOOLS = {
+    Intent.CANCEL: "cancel_order",
+    Intent.REFUND: "request_refund",
+    Intent.CHANGE_ADDRESS: "update_shipping_address",
+}
+_ASK_ORDER = {
+    Intent.CANCEL: "Which order would you like to cancel? Please give me the order number.",
+    Intent.REFUND: "Which order would you like a refund for? Please give me the order number.",
+    Intent.CHANGE_ADDRESS: "Which order's shipping address should I change? Please give me the order number.",
+}
+
+
+class OfflineSupportModel(BaseChatModel):
+    """A rule-based support model for local use and tests; swap in any tool-calling model for production."""
+
+    bound_tools: tuple[str, ...] = ()
+
+    @property
+    def _llm_type(self) -> str:
+        return "offline-support"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"bound_tools": self.bound_tools}
+
+    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Runnable[LanguageModelInput, AIMessage]:
+        """A copy of the model that knows the tools' names; its role follows from them."""
+        names = tuple(convert_to_openai_tool(tool)["function"]["name"] for tool in tools)
+        return self.model_copy(update={"bound_tools": names})
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return ChatResult(generations=[ChatGeneration(message=self.reply(messages))])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        yield from stream_reply(self.reply(messages))
+
+    def reply(self, messages: Sequence[BaseMessage]) -> AIMessage:
+        """The whole reply to `messages`, in the role the bound tools give the model."""
+        if "route_request" in self.bound_tools:
+            return self._route(messages)
+        if "cancel_order" in self.bound_tools:
+            return self._act(messages)
+        if "get_order_status" in self.bound_tools:
+            return self._inform(messages)
+        return AIMessage(content=replies.NOT_UNDERSTOOD)
+
+    def _route(self, messages: Sequence[BaseMessage]) -> AIMessage:
+        request = read_request(last_human_text(messages))
+        intent = request.main_intent
+        asked = previous_agent_question(messages)
+        if intent in WRITE_INTENTS or (
+            intent is None and asked is not None and asked.name == "order_actions"
+        ):
+            return _call("route_request", {"specialist": "order_actions"}, messages)
+        if intent in READ_INTENTS or request.order_ids:
+            return _call("route_request", {"specialist": "order_info"}, messages)
+        if intent is Intent.GREETING:
+            return AIMessage(content=replies.GREETING)
+        if intent is Intent.THANKS:
+            return AIMessage(content=replies.THANKS)
+        if intent is Intent.HELP:
+            return AIMessage(content=replies.HELP)
+        return AIMessage(content=replies.NOT_UNDERSTOOD)
+
+    def _inform(self, messages: Sequence[BaseMessage]) -> AIMessage:
+        results = _results(messages)
+        if results:
+            return AIMessage(
+                content=" ".join(replies.answer_lookup(tool, result) for tool, result in results)
+            )
+        request = read_request(last_human_text(messages))
+        if Intent.LIST in request.intents:
+            return _call("list_orders", {}, messages)
+        order_ids = request.order_ids or _discussed(messages)
+        if not order_ids:
+            return AIMessage(content="Which order do you mean? Please give me the order number.")
+        tool = "track_shipment" if request.main_intent is Intent.TRACK else "get_order_status"
+        return _calls([(tool, {"order_id": order_id}) for order_id in order_ids], messages)
+
+    def _act(self, messages: Sequence[BaseMessage]) -> AIMessage:
+        results = _results(messages)
+        if results:
+            return AIMessage(
+                content=" ".join(replies.answer_action(tool, result) for tool, result in results)
+            )
+        text = last_human_text(messages)
+        request = read_request(text)
+        intent = next((i for i in request.intents if i in WRITE_INTENTS), None)
+        asked = previous_agent_question(messages)
+        if intent is None and asked is not None:
+            # The customer answers the question the agent asked last turn.
+            intent = _intent_of(asked.text)
+            earlier = request if request.order_ids else read_request(asked.text)
+            address = text.strip() if looks_like_address(text) else None
+            request = Request(request.intents, earlier.order_ids, address)
+        if intent is None:
+            return AIMessage(content=replies.NOT_UNDERSTOOD)
+        order_ids = request.order_ids or _discussed(messages)
+        if not order_ids:
+            return AIMessage(content=_ASK_ORDER[intent])
+        if intent is Intent.CHANGE_ADDRESS:
+            if not request.new_address:
+                return AIMessage(content=f"What should the new shipping address for order {order_ids[0]} be?")
+            return _call(
+                "update_shipping_address",
+                {"order_id": order_ids[0], "new_address": request.new_address},
+                messages,
+            )
+        args: dict[str, Any] = {"reason": text.strip()[:500]} if intent is Intent.REFUND else {}
+        return _calls([(_ACTION_TOOLS[intent], {"order_id": oid, **args}) for oid in order_ids], messages)
+
+
+def _intent_of(question: str) -> Intent | None:
+    lowered = question.lower()
+    for intent, word in (
+        (Intent.CANCEL, "cancel"),
+        (Intent.REFUND, "refund"),
+        (Intent.CHANGE_ADDRESS, "address"),
+    ):
+        if word in lowered:
+            return intent
+    return None
+
+
+def _discussed(messages: Sequence[BaseMessage]) -> tuple[str, ...]:
+    order_id = order_under_discussion(messages)
+    return (order_id,) if order_id else ()
+
+
+def _results(messages: Sequence[BaseMessage]) -> list[tuple[str, dict[str, Any]]]:
+    """This turn's tool results, in call order."""
+    return [
+        (m.name or "", replies.parse_result(m.text))
+        for m in current_turn(messages)
+        if isinstance(m, ToolMessage)
+    ]
+
+
+def _call(name: str, args: dict[str, Any], messages: Sequence[BaseMessage]) -> AIMessage:
+    return _calls([(name, args)], messages)
+
+
+def _calls(calls: list[tuple[str, dict[str, Any]]], messages: Sequence[BaseMessage]) -> AIMessage:
+    """Tool calls with ids that are unique per thread and stable for the same conversation."""
+    seed = hashlib.sha256("|".join(f"{m.type}:{m.text}" for m in messages).encode()).hexdigest()[:12]
+    tool_calls = [
+        ToolCall(name=name, args=args, id=f"call_{seed}_{index}", type="tool_call")
+        for index, (name, args) in enumerate(calls)
+    ]
+    return AIMessage(content="", tool_calls=tool_calls)

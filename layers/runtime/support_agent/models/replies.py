@@ -1,0 +1,124 @@
+"""How the offline model words its answers, grounded in the JSON its tools returned."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+CAPABILITIES = (
+    "I can check an order's status, track a shipment, list your orders, cancel an order, "
+    "request a refund or change a shipping address."
+)
+GREETING = f"Hello! I'm the shop's support assistant. {CAPABILITIES} How can I help?"
+THANKS = "You're welcome! Is there anything else I can help you with?"
+HELP = f"{CAPABILITIES} Just tell me what you need, with the order number if you have it."
+NOT_UNDERSTOOD = f"I'm sorry, I didn't understand that. {CAPABILITIES}"
+
+_DECLINED = {
+    "cancel_order": "Understood. Order {order_id} will remain active.",
+    "request_refund": "Understood. I won't request a refund for order {order_id}.",
+    "update_shipping_address": "Understood. The shipping address of order {order_id} stays as it was.",
+}
+
+
+def parse_result(content: str) -> dict[str, Any]:
+    """A tool result as a dict (a tool that failed answers with plain text)."""
+    try:
+        data = json.loads(content)
+    except ValueError:
+        return {"ok": False, "message": content}
+    return data if isinstance(data, dict) else {"ok": False, "message": content}
+
+
+def nice_date(value: str | None) -> str | None:
+    """`2026-11-26` as `Thursday, November 26`."""
+    if not value:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return value
+    return f"{day:%A}, {day:%B} {day.day}"
+
+
+def _items(order: dict[str, Any]) -> str:
+    names = [item["name"] for item in order.get("items", [])]
+    return ", ".join(names) if names else "your items"
+
+
+def describe_order(order: dict[str, Any]) -> str:
+    """One order's status, in a sentence or two."""
+    oid, status = order["order_id"], order["status"]
+    what = f"Order {oid} ({_items(order)})"
+    if status == "shipped":
+        text = f"{what} has shipped with {order.get('carrier', 'the carrier')}"
+        if order.get("tracking_number"):
+            text += f" (tracking number {order['tracking_number']})"
+        arrival = nice_date(order.get("estimated_delivery"))
+        return text + (f" and should arrive by {arrival}." if arrival else ".")
+    if status == "delivered":
+        delivered = nice_date(order.get("delivered_at"))
+        return f"{what} was delivered" + (f" on {delivered}." if delivered else ".")
+    if status == "processing":
+        return f"{what} is being processed and hasn't shipped yet."
+    if status == "pending":
+        return f"{what} is pending: it hasn't been processed yet, so it can still be changed or cancelled."
+    if status == "cancelled":
+        return f"{what} was cancelled."
+    return f"{what} is {status}."
+
+
+def describe_shipment(shipment: dict[str, Any]) -> str:
+    """Where a shipment is and when it arrives."""
+    oid, status = shipment["order_id"], shipment["status"]
+    carrier, tracking = shipment.get("carrier"), shipment.get("tracking_number")
+    by = f" with {carrier}" + (f" (tracking number {tracking})" if tracking else "") if carrier else ""
+    if status == "shipped":
+        arrival = nice_date(shipment.get("estimated_delivery"))
+        return f"Order {oid} is on its way{by}." + (f" It should arrive by {arrival}." if arrival else "")
+    if status == "delivered":
+        delivered = nice_date(shipment.get("delivered_at"))
+        return f"Order {oid} was delivered" + (f" on {delivered}" if delivered else "") + f"{by}."
+    if status == "cancelled":
+        return f"Order {oid} was cancelled, so it won't be shipped."
+    return f"Order {oid} hasn't shipped yet (it is {status}), so there is no tracking information yet."
+
+
+def describe_orders(orders: list[dict[str, Any]]) -> str:
+    """A short list of the customer's orders."""
+    if not orders:
+        return "I couldn't find any orders on your account."
+    lines = [f"You have {len(orders)} orders:"]
+    for order in orders:
+        lines.append(
+            f"- Order {order['order_id']} (placed {order['placed_at']}): {order['status']}, "
+            f"{_items(order)}, total {order['total']}"
+        )
+    return "\n".join(lines)
+
+
+def answer_lookup(tool: str, result: dict[str, Any]) -> str:
+    """The reply to one read tool's result."""
+    if "orders" in result:
+        return describe_orders(result["orders"])
+    if not result.get("found", False):
+        return str(result.get("message", "I couldn't find that order."))
+    if tool == "track_shipment" and "shipment" in result:
+        return describe_shipment(result["shipment"])
+    return describe_order(result["order"])
+
+
+def answer_action(tool: str, result: dict[str, Any]) -> str:
+    """The reply to one write action's result: done, declined or refused."""
+    order_id = result.get("order_id", "")
+    if result.get("declined"):
+        return _DECLINED.get(tool, "Understood. Nothing was changed.").format(order_id=order_id)
+    message = str(result.get("message", ""))
+    if not result.get("ok"):
+        return message or "Sorry, that couldn't be done."
+    if tool == "cancel_order":
+        return f"{message} You'll receive a confirmation email shortly."
+    if tool == "request_refund":
+        return f"{message} It usually reaches your account within 5 to 7 business days."
+    return message

@@ -1,0 +1,128 @@
+"""What the offline model understands of a customer's message: intents, order numbers, a new address."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+
+
+class Intent(StrEnum):
+    """What the customer asks for, most specific first."""
+
+    CANCEL = "cancel"
+    REFUND = "refund"
+    CHANGE_ADDRESS = "change_address"
+    LIST = "list"
+    TRACK = "track"
+    STATUS = "status"
+    GREETING = "greeting"
+    THANKS = "thanks"
+    HELP = "help"
+
+
+WRITE_INTENTS = frozenset({Intent.CANCEL, Intent.REFUND, Intent.CHANGE_ADDRESS})
+READ_INTENTS = frozenset({Intent.LIST, Intent.TRACK, Intent.STATUS})
+
+_PATTERNS: tuple[tuple[Intent, re.Pattern[str]], ...] = tuple(
+    (intent, re.compile(pattern, re.IGNORECASE))
+    for intent, pattern in (
+        (Intent.CANCEL, r"\bcancel"),
+        (Intent.REFUND, r"\brefund|\bmoney back\b|\breimburse"),
+        (Intent.CHANGE_ADDRESS, r"\baddress\b|\b(?:ship|send|deliver)\s+(?:it|them|this|that)\s+to\b"),
+        (
+            Intent.LIST,
+            r"\b(?:list|show|see)\b.*\borders\b|\b(?:my|all|recent)\s+orders\b|\bwhat (?:orders|did i order)",
+        ),
+        (
+            Intent.TRACK,
+            r"\btrack|\bcarrier\b|\barriv|\bwhen will\b|\bwhere(?:'s| is)\b|\beta\b|\bdeliver(?:y|ed)?\b",
+        ),
+        (Intent.STATUS, r"\bstatus\b|\bupdate\b|\bhappen|\bcheck\b|\border\b|\bhow about\b|\bwhat about\b"),
+        (Intent.GREETING, r"^\s*(?:hi|hello|hey|good (?:morning|afternoon|evening))\b"),
+        (Intent.THANKS, r"\bthanks?\b|\bthank you\b|\bcheers\b"),
+        (Intent.HELP, r"\bhelp\b|\bwhat can you do\b"),
+    )
+)
+_ORDER_ID = re.compile(r"(?<![\w-])#?(\d{3,10})\b")
+_ADDRESS = re.compile(
+    r"\b(?:address|ship|send|deliver)\b.*?\bto\b[:\s]+(?P<address>.+)$", re.IGNORECASE | re.DOTALL
+)
+_LOOKS_LIKE_ADDRESS = re.compile(r"\d+\s+\w+.*\w", re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One customer message, understood."""
+
+    intents: tuple[Intent, ...]
+    order_ids: tuple[str, ...]
+    new_address: str | None
+
+    @property
+    def main_intent(self) -> Intent | None:
+        """The most specific intent, if any."""
+        return self.intents[0] if self.intents else None
+
+
+def read_request(text: str) -> Request:
+    """Understand one message."""
+    intents = tuple(intent for intent, pattern in _PATTERNS if pattern.search(text))
+    found = _ADDRESS.search(text)
+    address = found.group("address").strip().rstrip(".!") if found else None
+    # House numbers in a new address are not order numbers.
+    before_address = text[: found.start("address")] if found else text
+    order_ids = tuple(dict.fromkeys(_ORDER_ID.findall(before_address)))
+    return Request(intents, order_ids, address or None)
+
+
+def looks_like_address(text: str) -> bool:
+    """Whether a bare message could be a street address (a number followed by words)."""
+    return bool(_LOOKS_LIKE_ADDRESS.search(text)) and len(text) >= 8
+
+
+def last_human_text(messages: Sequence[BaseMessage]) -> str:
+    """The customer's latest message."""
+    for message in reversed(messages):
+        if isinstance(message, HumanMessage):
+            return message.text
+    return ""
+
+
+def order_under_discussion(messages: Sequence[BaseMessage]) -> str | None:
+    """The most recent order number the conversation mentioned (by the customer or in a tool call)."""
+    for message in reversed(messages):
+        if isinstance(message, AIMessage):
+            for call in reversed(message.tool_calls):
+                order_id = call["args"].get("order_id")
+                if isinstance(order_id, str) and order_id:
+                    return order_id
+        if isinstance(message, HumanMessage | AIMessage):
+            ids = _ORDER_ID.findall(message.text)
+            if ids:
+                return str(ids[-1])
+    return None
+
+
+def current_turn(messages: Sequence[BaseMessage]) -> list[BaseMessage]:
+    """The messages after the customer's latest one (this turn's tool calls and results)."""
+    for index in range(len(messages) - 1, -1, -1):
+        if isinstance(messages[index], HumanMessage):
+            return list(messages[index + 1 :])
+    return list(messages)
+
+
+def previous_agent_question(messages: Sequence[BaseMessage]) -> AIMessage | None:
+    """The agent's last reply before the customer's latest message, when it asked a question."""
+    seen_human = False
+    for message in reversed(messages):
+        if isinstance(message, HumanMessage):
+            if seen_human:
+                return None
+            seen_human = True
+        elif seen_human and isinstance(message, AIMessage) and message.text:
+            return message if message.text.rstrip().endswith("?") else None
+    return None

@@ -1,0 +1,1 @@
+"""Orders: the domain model, the business rules and the stores behind the agent's tools."""

@@ -1,0 +1,128 @@
+"""The order store interface, and the in-memory implementation seeded from demo data."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Protocol
+
+from support_agent.orders.model import Action, Order, applied, refusal
+
+DEMO_CUSTOMER_ID = "demo-customer"
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    """What a write action did.
+
+    Attributes:
+        ok: The action took effect (now or, for a repeated call, earlier).
+        message: What happened, in words for the customer.
+        order: The order after the action, when the customer may see it.
+        repeated: The same call had already been applied; nothing changed this time.
+    """
+
+    ok: bool
+    message: str
+    order: Order | None = None
+    repeated: bool = False
+
+
+def not_found(order_id: str) -> ActionResult:
+    """The answer for an unknown order and for another customer's order alike."""
+    return ActionResult(False, f"I couldn't find order {order_id} on your account.")
+
+
+def done(action: Action, order: Order, repeated: bool = False) -> ActionResult:
+    """The success answer for `action` on `order` (already updated)."""
+    oid = order.order_id
+    message = {
+        Action.CANCEL_ORDER: f"Order {oid} has been cancelled.",
+        Action.REQUEST_REFUND: f"A refund of {order.total} for order {oid} has been requested.",
+        Action.UPDATE_SHIPPING_ADDRESS: f"Order {oid} will now ship to {order.shipping_address}.",
+    }[action]
+    return ActionResult(True, message, order, repeated)
+
+
+class OrderStore(Protocol):
+    """Where orders live. Every call names the customer: another customer's order does not exist."""
+
+    def get(self, customer_id: str, order_id: str) -> Order | None:
+        """The customer's order, or None (unknown, or someone else's)."""
+        ...
+
+    def list_for_customer(self, customer_id: str) -> list[Order]:
+        """The customer's orders, newest first."""
+        ...
+
+    def apply(
+        self,
+        customer_id: str,
+        order_id: str,
+        action: Action,
+        idempotency_key: str,
+        new_address: str | None = None,
+    ) -> ActionResult:
+        """Apply a write action once: a repeated `idempotency_key` changes nothing and reports success."""
+        ...
+
+
+def load_demo_orders(path: Path | None = None) -> list[Order]:
+    """Orders from a JSON file (a list of orders); the packaged demo data by default."""
+    if path is None:
+        text = resources.files("support_agent").joinpath("data/demo_orders.json").read_text("utf-8")
+    else:
+        text = path.read_text("utf-8")
+    return [Order.model_validate(item) for item in json.loads(text)]
+
+
+class InMemoryOrderStore:
+    """An `OrderStore` in process memory: the local default and the tests'."""
+
+    def __init__(self, orders: Iterable[Order]) -> None:
+        self._orders = {order.order_id: order for order in orders}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def with_demo_data(cls, path: Path | None = None) -> InMemoryOrderStore:
+        """A store seeded from the demo orders."""
+        return cls(load_demo_orders(path))
+
+    def get(self, customer_id: str, order_id: str) -> Order | None:
+        """The customer's order, or None (unknown, or someone else's)."""
+        order = self._orders.get(order_id)
+        return order if order is not None and order.customer_id == customer_id else None
+
+    def list_for_customer(self, customer_id: str) -> list[Order]:
+        """The customer's orders, newest first."""
+        mine = [o for o in self._orders.values() if o.customer_id == customer_id]
+        return sorted(mine, key=lambda o: o.placed_at, reverse=True)
+
+    def apply(
+        self,
+        customer_id: str,
+        order_id: str,
+        action: Action,
+        idempotency_key: str,
+        new_address: str | None = None,
+    ) -> ActionResult:
+        """Apply a write action once (see `OrderStore.apply`)."""
+        with self._lock:
+            order = self.get(customer_id, order_id)
+            if order is None:
+                return not_found(order_id)
+            if idempotency_key in order.applied_actions:
+                return done(action, order, repeated=True)
+            reason = refusal(action, order)
+            if reason is not None:
+                return ActionResult(False, reason, order)
+            updated = applied(action, order, new_address)
+            updated = updated.model_copy(
+                update={"applied_actions": [*order.applied_actions, idempotency_key]}
+            )
+            self._orders[order_id] = updated
+            return done(action, updated)
