@@ -60,10 +60,12 @@ def describe_order(order: dict[str, Any]) -> str:
     if status == "delivered":
         delivered = nice_date(order.get("delivered_at"))
         return f"{what} was delivered" + (f" on {delivered}." if delivered else ".")
+    ships_to = f" It will ship to {order['shipping_address']}." if order.get("shipping_address") else ""
     if status == "processing":
-        return f"{what} is being processed and hasn't shipped yet."
+        return f"{what} is being processed and hasn't shipped yet.{ships_to}"
     if status == "pending":
-        return f"{what} is pending: it hasn't been processed yet, so it can still be changed or cancelled."
+        still = "so it can still be changed or cancelled"
+        return f"{what} is pending: it hasn't been processed yet, {still}.{ships_to}"
     if status == "cancelled":
         return f"{what} was cancelled."
     return f"{what} is {status}."

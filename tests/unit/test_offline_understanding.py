@@ -1,0 +1,68 @@
+"""What the offline model understands of customers' messages."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+from support_agent.models.understanding import (
+    Intent,
+    order_under_discussion,
+    previous_agent_question,
+    read_request,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "order_ids"),
+    [
+        ("What is the status of order 1042?", Intent.STATUS, ("1042",)),
+        ("Where is my package #1042", Intent.TRACK, ("1042",)),
+        ("When will it arrive?", Intent.TRACK, ()),
+        ("Can you track it?", Intent.TRACK, ()),
+        ("Please cancel order 1043", Intent.CANCEL, ("1043",)),
+        ("Cancel orders 1043 and 1046", Intent.CANCEL, ("1043", "1046")),
+        ("I want my money back for 1044", Intent.REFUND, ("1044",)),
+        ("Can I get a refund on order 1044?", Intent.REFUND, ("1044",)),
+        ("List my orders", Intent.LIST, ()),
+        ("show me all my orders", Intent.LIST, ()),
+        ("Hello there", Intent.GREETING, ()),
+        ("thanks a lot", Intent.THANKS, ()),
+        ("what can you do?", Intent.HELP, ()),
+        ("What's the weather like?", None, ()),
+    ],
+)
+def test_intents_and_order_numbers(text: str, intent: Intent | None, order_ids: tuple[str, ...]) -> None:
+    request = read_request(text)
+    assert request.main_intent is intent
+    assert request.order_ids == order_ids
+
+
+def test_a_new_address_is_not_mistaken_for_an_order_number() -> None:
+    request = read_request("Change the shipping address of order 1046 to 742 Evergreen Terrace, Springfield.")
+    assert request.main_intent is Intent.CHANGE_ADDRESS
+    assert request.order_ids == ("1046",)
+    assert request.new_address == "742 Evergreen Terrace, Springfield"
+
+
+def test_the_order_under_discussion_comes_from_the_history() -> None:
+    history = [
+        HumanMessage("status of 1042?"),
+        AIMessage("", tool_calls=[{"name": "get_order_status", "args": {"order_id": "1042"}, "id": "a"}]),
+        ToolMessage("{}", tool_call_id="a"),
+        AIMessage("Order 1042 has shipped."),
+        HumanMessage("and 1044?"),
+        AIMessage("Order 1044 was delivered."),
+        HumanMessage("When will it arrive?"),
+    ]
+    assert order_under_discussion(history) == "1044"
+    assert order_under_discussion([HumanMessage("hi")]) is None
+
+
+def test_the_agents_last_question_is_found() -> None:
+    asked = AIMessage("What should the new shipping address for order 1046 be?", name="order_actions")
+    assert (
+        previous_agent_question([HumanMessage("change address of 1046"), asked, HumanMessage("1 Oak St")])
+        is asked
+    )
+    told = AIMessage("Order 1046 is pending.")
+    assert previous_agent_question([HumanMessage("1046?"), told, HumanMessage("ok")]) is None
