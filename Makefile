@@ -7,7 +7,10 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint typecheck unit e2e clean
+SAM_VENV := .tools/sam
+LAYER_LIMIT_BYTES := 262144000
+
+.PHONY: install run test lint build clean
 
 install: $(STAMP)
 
@@ -30,5 +33,18 @@ lint: install
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+$(SAM_VENV)/bin/sam: requirements/sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/sam.txt
+	@touch $@
+
+# Deployable artifacts in .aws-sam/build, without Docker; fails if the layer would not fit in Lambda.
+build: install $(SAM_VENV)/bin/sam
+	PYTHON=$(abspath $(BIN)/python) SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build --template-file template.yaml
+	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam validate --lint --template-file template.yaml
+	@size=$$(du -sb .aws-sam/build/RuntimeLayer | cut -f1); \
+	  echo "layer unzipped: $$size bytes (limit $(LAYER_LIMIT_BYTES))"; \
+	  test $$size -lt $(LAYER_LIMIT_BYTES)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -9,12 +9,11 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from chat_runtime.engine import TurnGraph
+from chat_runtime.http import HEALTH_ROUTE
 from chat_runtime.sessions import DEFAULT_SESSION_TTL_SECONDS, InMemorySessionManager, SessionManager
 from chat_runtime.turns import TurnRunner
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket
 from support_agent.orders.store import DEMO_CUSTOMER_ID
 
@@ -57,16 +56,13 @@ def create_app(
     async def websocket_endpoint(websocket: WebSocket) -> None:
         await ChatSocket(websocket, runner, locks, turn_tasks, run_config).serve()
 
-    async def health(_: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok"})
-
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         yield
         await _finish_turns(turn_tasks)
 
     app = Starlette(
-        routes=[Route("/api/health", health, methods=["GET"]), WebSocketRoute("/ws", websocket_endpoint)],
+        routes=[HEALTH_ROUTE, WebSocketRoute("/ws", websocket_endpoint)],
         lifespan=lifespan,
     )
     app.state.session_manager = sessions

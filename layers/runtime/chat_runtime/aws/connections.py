@@ -1,0 +1,85 @@
+"""The connections table: who is behind each API Gateway connection, and whether it is still there.
+
+Item: `connection_id` (partition key), `customer_id`, `connected_at`, `gone` (bool), `ttl` (DynamoDB TTL,
+just past API Gateway's two-hour connection limit).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+MAX_CONNECTION_SECONDS = 2 * 3600
+TTL_MARGIN_SECONDS = 600
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """One open (or lately closed) WebSocket connection."""
+
+    connection_id: str
+    customer_id: str
+    connected_at: float
+    gone: bool = False
+
+
+class ConnectionStore:
+    """Reads and writes the connections table."""
+
+    def __init__(self, table_name: str, *, client: Any = None) -> None:
+        if client is None:
+            import boto3
+
+            client = boto3.client("dynamodb")
+        self.table_name = table_name
+        self._client = client
+
+    def add(self, connection_id: str, customer_id: str, now: float | None = None) -> Connection:
+        """Record a new connection."""
+        connected_at = time.time() if now is None else now
+        self._client.put_item(
+            TableName=self.table_name,
+            Item={
+                "connection_id": {"S": connection_id},
+                "customer_id": {"S": customer_id},
+                "connected_at": {"N": str(int(connected_at))},
+                "gone": {"BOOL": False},
+                "ttl": {"N": str(int(connected_at) + MAX_CONNECTION_SECONDS + TTL_MARGIN_SECONDS)},
+            },
+        )
+        return Connection(connection_id, customer_id, connected_at)
+
+    def get(self, connection_id: str) -> Connection | None:
+        """The connection, or None when it is unknown."""
+        item = self._client.get_item(
+            TableName=self.table_name, Key={"connection_id": {"S": connection_id}}, ConsistentRead=True
+        ).get("Item")
+        if item is None:
+            return None
+        return Connection(
+            connection_id,
+            item["customer_id"]["S"],
+            float(item["connected_at"]["N"]),
+            item.get("gone", {}).get("BOOL", False),
+        )
+
+    def mark_gone(self, connection_id: str) -> None:
+        """Remember that API Gateway said the connection is gone (410); unknown connections stay unknown."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._client.update_item(
+                TableName=self.table_name,
+                Key={"connection_id": {"S": connection_id}},
+                UpdateExpression="SET gone = :gone",
+                ConditionExpression="attribute_exists(connection_id)",
+                ExpressionAttributeValues={":gone": {"BOOL": True}},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
+    def remove(self, connection_id: str) -> None:
+        """Forget a closed connection."""
+        self._client.delete_item(TableName=self.table_name, Key={"connection_id": {"S": connection_id}})

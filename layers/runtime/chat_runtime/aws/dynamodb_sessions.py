@@ -1,0 +1,106 @@
+"""Sessions in DynamoDB: the same `SessionManager` contract as the in-memory one.
+
+Item: `thread_id` (partition key), `status`, `pending_interrupts` (JSON), `owner`, `created_at`,
+`last_active_at`, `expires_at`, and `ttl` (DynamoDB TTL): `expires_at` plus a grace period, so an expired
+thread stays known as expired (never silently restarted) for longer than its checkpoints live.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, replace
+from decimal import Decimal
+from typing import Any
+
+from chat_runtime.sessions import (
+    DEFAULT_SESSION_TTL_SECONDS,
+    Clock,
+    PendingInterrupt,
+    SessionRecord,
+    ThreadStatus,
+)
+
+TOMBSTONE_GRACE_SECONDS = 7 * 24 * 3600
+
+
+class DynamoDBSessionManager:
+    """A `SessionManager` on a DynamoDB table keyed by `thread_id`."""
+
+    def __init__(
+        self,
+        table_name: str,
+        ttl_seconds: int = DEFAULT_SESSION_TTL_SECONDS,
+        *,
+        client: Any = None,
+        clock: Clock = time.time,
+    ) -> None:
+        if ttl_seconds < 0:
+            raise ValueError("ttl_seconds must be zero or positive")
+        if client is None:
+            import boto3
+
+            client = boto3.client("dynamodb")
+        self.ttl_seconds = ttl_seconds
+        self.table_name = table_name
+        self._client = client
+        self._clock = clock
+
+    def get_state(self, thread_id: str) -> SessionRecord | None:
+        """Return the thread's record (expired or not), or None for a thread never seen."""
+        item = self._client.get_item(
+            TableName=self.table_name, Key={"thread_id": {"S": thread_id}}, ConsistentRead=True
+        ).get("Item")
+        return None if item is None else _record(item)
+
+    def touch(self, record: SessionRecord) -> SessionRecord:
+        """Store `record` and slide its expiry from now."""
+        now = self._clock()
+        stored = replace(
+            record,
+            created_at=record.created_at or now,
+            last_active_at=now,
+            expires_at=now + self.ttl_seconds,
+        )
+        self._client.put_item(TableName=self.table_name, Item=_item(stored))
+        return stored
+
+    def delete(self, thread_id: str) -> None:
+        """Forget the thread's session."""
+        self._client.delete_item(TableName=self.table_name, Key={"thread_id": {"S": thread_id}})
+
+    def now(self) -> float:
+        """The manager's clock."""
+        return self._clock()
+
+
+def _number(value: float) -> dict[str, str]:
+    return {"N": str(Decimal(repr(value)))}
+
+
+def _item(record: SessionRecord) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "thread_id": {"S": record.thread_id},
+        "status": {"S": record.status.value},
+        "pending_interrupts": {"S": json.dumps([asdict(p) for p in record.pending_interrupts])},
+        "created_at": _number(record.created_at),
+        "last_active_at": _number(record.last_active_at),
+        "expires_at": _number(record.expires_at),
+        "ttl": {"N": str(int(record.expires_at) + TOMBSTONE_GRACE_SECONDS)},
+    }
+    if record.owner is not None:
+        item["owner"] = {"S": record.owner}
+    return item
+
+
+def _record(item: dict[str, Any]) -> SessionRecord:
+    pending = tuple(PendingInterrupt(**p) for p in json.loads(item["pending_interrupts"]["S"]))
+    return SessionRecord(
+        thread_id=item["thread_id"]["S"],
+        status=ThreadStatus(item["status"]["S"]),
+        pending_interrupts=pending,
+        created_at=float(item["created_at"]["N"]),
+        last_active_at=float(item["last_active_at"]["N"]),
+        expires_at=float(item["expires_at"]["N"]),
+        owner=item.get("owner", {}).get("S"),
+    )

@@ -1,0 +1,38 @@
+"""API Gateway's connection management API: clients per endpoint, and direct posts for route handlers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
+
+from chat_runtime.aws.sender import GONE_CODES, error_code
+from chat_runtime.protocol import ServerFrame, encode_frame
+
+logger = logging.getLogger(__name__)
+
+
+def endpoint_url(domain_name: str, stage: str) -> str:
+    """The management endpoint of a WebSocket API stage, as the route events name it."""
+    return f"https://{domain_name}/{stage}"
+
+
+@lru_cache(maxsize=8)
+def management_client(endpoint: str) -> Any:
+    """A (cached) `apigatewaymanagementapi` client for `endpoint`."""
+    import boto3
+
+    return boto3.client("apigatewaymanagementapi", endpoint_url=endpoint)
+
+
+def post_frames(client: Any, connection_id: str, frames: Iterable[ServerFrame]) -> bool:
+    """Post frames in order from a route handler; False when the connection is gone."""
+    for frame in frames:
+        try:
+            client.post_to_connection(ConnectionId=connection_id, Data=encode_frame(frame).encode())
+        except Exception as error:
+            if error_code(error) in GONE_CODES:
+                return False
+            raise
+    return True

@@ -1,0 +1,135 @@
+"""The route handlers' logic: `$connect`, `$disconnect`, and client frames (`$default`, `interrupt_response`).
+
+Each applies the protocol's rules with the shared parser and admission, answers refusals at once with
+`post_to_connection`, and queues valid turns for the worker. Nothing here imports LangGraph.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.parser.models import (
+    APIGatewayWebSocketConnectEventModel,
+    APIGatewayWebSocketDisconnectEventModel,
+    APIGatewayWebSocketMessageEventModel,
+)
+from pydantic import Field
+
+from chat_runtime.admission import Rejected, admit
+from chat_runtime.aws.connections import ConnectionStore
+from chat_runtime.aws.dynamodb_sessions import DynamoDBSessionManager
+from chat_runtime.aws.gateway import endpoint_url, management_client, post_frames
+from chat_runtime.aws.jobs import JobKind, TurnJob, enqueue
+from chat_runtime.aws.settings import AwsSettings
+from chat_runtime.protocol import ErrorCode, ErrorFrame, ProtocolError, ServerFrame, parse_client_frame
+from chat_runtime.sessions import SessionManager, ThreadStatus
+
+logger = logging.getLogger(__name__)
+OK = {"statusCode": 200}
+RECONNECT = "This connection is not known any more. Please reconnect."
+
+
+class ConnectEvent(APIGatewayWebSocketConnectEventModel):
+    """Powertools' connect event, with the query string it leaves out (the token travels there)."""
+
+    query_string_parameters: dict[str, str] | None = Field(None, alias="queryStringParameters")
+
+
+@dataclass
+class RouteDeps:
+    """What the route handlers talk to."""
+
+    sessions: SessionManager
+    connections: ConnectionStore
+    sqs: Any
+    queue_url: str
+    default_customer_id: str
+
+    @classmethod
+    def from_settings(cls, settings: AwsSettings) -> RouteDeps:
+        """Clients for the tables and the queue the settings name."""
+        import boto3
+
+        dynamodb = boto3.client("dynamodb", endpoint_url=settings.dynamodb_endpoint_url)
+        return cls(
+            sessions=DynamoDBSessionManager(settings.sessions_table, settings.session_ttl_seconds, client=dynamodb),
+            connections=ConnectionStore(settings.connections_table, client=dynamodb),
+            sqs=boto3.client("sqs"),
+            queue_url=settings.turn_queue_url,
+            default_customer_id=settings.demo_customer_id,
+        )
+
+
+@cache
+def default_route_deps() -> RouteDeps:
+    """The route handlers' dependencies from the environment, built once per Lambda container."""
+    return RouteDeps.from_settings(AwsSettings())  # type: ignore[call-arg]
+
+
+def on_connect(event: dict[str, Any], deps: RouteDeps) -> dict[str, Any]:
+    """Record the connection and its customer."""
+    request = parse(event=event, model=ConnectEvent)
+    deps.connections.add(request.request_context.connection_id, deps.default_customer_id)
+    return OK
+
+
+def on_disconnect(event: dict[str, Any], deps: RouteDeps) -> dict[str, Any]:
+    """Forget the connection (running turns still finish and are saved)."""
+    request = parse(event=event, model=APIGatewayWebSocketDisconnectEventModel)
+    deps.connections.remove(request.request_context.connection_id)
+    return OK
+
+
+def on_client_frame(event: dict[str, Any], deps: RouteDeps) -> dict[str, Any]:
+    """Validate one client frame; refuse it on the socket or queue its turn. Always answers 200."""
+    request = parse(event=event, model=APIGatewayWebSocketMessageEventModel)
+    context = request.request_context
+    connection_id = context.connection_id
+    endpoint = endpoint_url(context.domain_name, context.stage)
+
+    def reply(*frames: ServerFrame) -> dict[str, Any]:
+        post_frames(management_client(endpoint), connection_id, frames)
+        return OK
+
+    frame = parse_client_frame(_body(request))
+    if isinstance(frame, ProtocolError):
+        logger.info("refused a frame", extra={"code": frame.code.value})
+        return reply(frame.to_frame())
+    connection = deps.connections.get(connection_id)
+    if connection is None:
+        return reply(ErrorFrame(code=ErrorCode.INTERNAL_ERROR, message=RECONNECT, thread_id=frame.thread_id))
+    job = TurnJob(
+        frame=frame,
+        thread_id=frame.thread_id,
+        connection_id=connection_id,
+        endpoint_url=endpoint,
+        customer_id=connection.customer_id,
+        request_id=context.request_id,
+    )
+    record = deps.sessions.get_state(frame.thread_id)
+    # While a turn runs, its outcome is unknown here: the worker decides, in FIFO order.
+    if record is None or record.status is not ThreadStatus.RUNNING:
+        decision = admit(frame, record, deps.sessions.now())
+        if isinstance(decision, Rejected):
+            if decision.error.code is ErrorCode.SESSION_EXPIRED:
+                enqueue(deps.sqs, deps.queue_url, job.model_copy(update={"kind": JobKind.PURGE, "frame": None}))
+            return reply(decision.error.to_frame(), *decision.resend)
+    enqueue(deps.sqs, deps.queue_url, job)
+    logger.info("queued a turn", extra={"thread_id": frame.thread_id, "connection_id": connection_id})
+    return OK
+
+
+def _body(request: APIGatewayWebSocketMessageEventModel) -> str | bytes:
+    body = request.body if isinstance(request.body, str) else ""
+    if not request.is_base64_encoded:
+        return body
+    try:
+        return base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        return b"\xff"  # not text: refused as invalid JSON

@@ -1,0 +1,164 @@
+"""The API Gateway sink: frames go out through `post_to_connection` from a background task.
+
+The model never waits for the network: `__call__` only queues. The sender posts one frame per call while it
+keeps up; when frames pile up behind a slow call, consecutive tokens of the same agent are merged into one
+frame (never over the frame limit), so the number of calls drops under load. Throttling is retried with
+backoff; `GoneException` stops sending (the turn still finishes and is saved).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from chat_runtime.protocol import MAX_FRAME_BYTES, ServerFrame, TokenFrame, ToolCallFrame, encode_frame
+
+logger = logging.getLogger(__name__)
+
+GONE_CODES = frozenset({"GoneException"})
+THROTTLE_CODES = frozenset({"LimitExceededException", "TooManyRequestsException", "ThrottlingException"})
+_CLOSE = object()
+
+
+@dataclass(slots=True)
+class SenderStats:
+    """What the sender did during a turn."""
+
+    frames_queued: int = 0
+    frames_posted: int = 0
+    calls: int = 0
+    retries: int = 0
+    dropped: int = 0
+    gone: bool = False
+
+
+def error_code(error: BaseException) -> str | None:
+    """The AWS error code of a botocore `ClientError`, else None."""
+    response = getattr(error, "response", None)
+    return response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+
+
+class ApiGatewaySender:
+    """A `FrameSink` that posts to one API Gateway connection from a background task.
+
+    Use as `async with ApiGatewaySender(...) as sink:`; leaving the block flushes every queued frame.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        connection_id: str,
+        *,
+        on_gone: Callable[[], None] | None = None,
+        max_frame_bytes: int = MAX_FRAME_BYTES,
+        max_attempts: int = 6,
+        base_delay: float = 0.05,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._client = client
+        self._connection_id = connection_id
+        self._on_gone = on_gone
+        self._max_frame_bytes = max_frame_bytes
+        self._max_attempts = max_attempts
+        self._base_delay = base_delay
+        self._sleep = sleep
+        self._queue: asyncio.Queue[Any] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self.stats = SenderStats()
+
+    async def __aenter__(self) -> ApiGatewaySender:
+        self._task = asyncio.create_task(self._run())
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        self._queue.put_nowait(_CLOSE)
+        if self._task is not None:
+            await self._task
+
+    async def __call__(self, frame: ServerFrame) -> None:
+        """Queue a frame; never blocks on the network."""
+        self.stats.frames_queued += 1
+        self._queue.put_nowait(frame)
+
+    async def _run(self) -> None:
+        closing = False
+        while not closing:
+            batch = [await self._queue.get()]
+            while not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            if batch[-1] is _CLOSE:
+                batch.pop()
+                closing = True
+            for frame in self._coalesce(batch):
+                if self.stats.gone:
+                    self.stats.dropped += 1
+                    continue
+                await self._post(frame)
+
+    def _coalesce(self, frames: list[ServerFrame]) -> list[ServerFrame]:
+        """Merge runs of tokens from the same agent; split anything over the frame limit."""
+        merged: list[ServerFrame] = []
+        for frame in frames:
+            last = merged[-1] if merged else None
+            if (
+                isinstance(frame, TokenFrame)
+                and isinstance(last, TokenFrame)
+                and (last.agent, last.thread_id) == (frame.agent, frame.thread_id)
+                and self._fits(last.content + frame.content, frame)
+            ):
+                merged[-1] = last.model_copy(update={"content": last.content + frame.content})
+            else:
+                merged.extend(self._within_limit(frame))
+        return merged
+
+    def _fits(self, content: str, like: TokenFrame) -> bool:
+        return len(encode_frame(like.model_copy(update={"content": content})).encode()) <= self._max_frame_bytes
+
+    def _within_limit(self, frame: ServerFrame) -> list[ServerFrame]:
+        if len(encode_frame(frame).encode()) <= self._max_frame_bytes:
+            return [frame]
+        if isinstance(frame, TokenFrame):
+            pieces: list[ServerFrame] = []
+            content = frame.content
+            while content:
+                size = len(content)
+                while size > 1 and not self._fits(content[:size], frame):
+                    size //= 2
+                pieces.append(frame.model_copy(update={"content": content[:size]}))
+                content = content[size:]
+            return pieces
+        if isinstance(frame, ToolCallFrame):
+            logger.warning("tool call %s too large for one frame: arguments left out", frame.tool)
+            return [frame.model_copy(update={"args": {"truncated": True}})]
+        logger.error("a %s frame exceeds the frame limit and was dropped", frame.type)
+        self.stats.dropped += 1
+        return []
+
+    async def _post(self, frame: ServerFrame) -> None:
+        data = encode_frame(frame).encode()
+        for attempt in range(self._max_attempts):
+            try:
+                self.stats.calls += 1
+                await asyncio.to_thread(self._client.post_to_connection, ConnectionId=self._connection_id, Data=data)
+                self.stats.frames_posted += 1
+                return
+            except Exception as error:
+                code = error_code(error)
+                if code in GONE_CODES:
+                    logger.info("connection %s is gone; the turn continues unsent", self._connection_id)
+                    self.stats.gone = True
+                    self.stats.dropped += 1
+                    if self._on_gone is not None:
+                        await asyncio.to_thread(self._on_gone)
+                    return
+                if code in THROTTLE_CODES and attempt + 1 < self._max_attempts:
+                    self.stats.retries += 1
+                    await self._sleep(self._base_delay * 2**attempt * (1 + random.random()))
+                    continue
+                logger.exception("post_to_connection failed (%s); frame dropped", code)
+                self.stats.dropped += 1
+                return

@@ -1,0 +1,54 @@
+"""Fixtures for the AWS path under moto."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from chat_runtime.aws import gateway, routes, worker
+from support_agent.orders.dynamodb import DynamoDBOrderStore
+from support_agent.orders.store import load_demo_orders
+from tests.support.lambdas import REGION, Deployment
+from tests.support.template import create_stack
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "Test",
+        "POWERTOOLS_SERVICE_NAME": "ws-support-agent",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
+def reset_containers() -> None:
+    """Forget per-container clients and graphs, as a cold start would."""
+    routes.default_route_deps.cache_clear()
+    gateway.management_client.cache_clear()
+    worker._default_deps = None
+
+
+@pytest.fixture
+def deployment(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployment]:
+    """The template's resources under moto, the demo orders seeded, each function's environment applied."""
+    with mock_aws():
+        session = boto3.Session(region_name=REGION)
+        stack = create_stack(session)
+        DynamoDBOrderStore(stack.names["OrdersTable"], resource=session.resource("dynamodb")).put(load_demo_orders())
+        environment: dict[str, str] = {}
+        for function_id in ("MessageFunction", "AgentWorkerFunction"):
+            environment.update(stack.environment(function_id))
+        for name, value in environment.items():
+            monkeypatch.setenv(name, value)
+        reset_containers()
+        yield Deployment(stack, session)
+        reset_containers()

@@ -1,0 +1,179 @@
+"""Drive the real Lambda handlers under moto: API Gateway WebSocket events in, frames out of moto's backend."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from urllib.parse import quote
+
+from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
+from moto.core import DEFAULT_ACCOUNT_ID
+
+from tests.support.template import ROOT, Stack
+
+EVENTS = ROOT / "tests" / "events"
+REGION = "us-east-1"
+FUNCTIONS = {
+    "connect": "ConnectFunction",
+    "disconnect": "DisconnectFunction",
+    "message": "MessageFunction",
+    "interrupt_response": "InterruptResponseFunction",
+    "worker": "AgentWorkerFunction",
+    "dead_letters": "DeadLetterFunction",
+}
+
+
+def load_handler_module(folder: str) -> ModuleType:
+    """Import `functions/<folder>/app.py` under a unique module name."""
+    name = f"lambda_{folder}_app"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, ROOT / "functions" / folder / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass
+class LambdaContext:
+    """The attributes Powertools reads from a Lambda context."""
+
+    function_name: str = "test-function"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{DEFAULT_ACCOUNT_ID}:function:test-function"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+def event(name: str, **request_context: Any) -> dict[str, Any]:
+    """A recorded API Gateway WebSocket event from `tests/events/`, with request-context overrides."""
+    data: dict[str, Any] = json.loads((EVENTS / f"{name}.json").read_text())
+    data["requestContext"].update(request_context)
+    return data
+
+
+def read_frames(connection_id: str) -> list[dict[str, Any]]:
+    """Every frame posted to the connection so far (moto concatenates the bodies)."""
+    connections = apigatewaymanagementapi_backends[DEFAULT_ACCOUNT_ID][REGION].connections
+    # moto keys connections by the raw URL path segment: real ids end in "=", which arrives as "%3D".
+    connection = connections.get(connection_id) or connections.get(quote(connection_id, safe=""))
+    data = connection.data.decode() if connection is not None else ""
+    frames, decoder, position = [], json.JSONDecoder(), 0
+    while position < len(data):
+        frame, position = decoder.raw_decode(data, position)
+        frames.append(frame)
+    return frames
+
+
+class Deployment:
+    """The stack's handlers, invoked as API Gateway and SQS would invoke them."""
+
+    def __init__(self, stack: Stack, session: Any) -> None:
+        self.stack = stack
+        self.sqs = session.client("sqs")
+        self.handlers = {folder: load_handler_module(folder) for folder in FUNCTIONS}
+        self._seen: dict[str, int] = {}
+
+    def connect(self, connection_id: str | None = None) -> str:
+        connection_id = connection_id or f"conn-{uuid.uuid4().hex[:10]}="
+        response = self.invoke("connect", event("connect", connectionId=connection_id))
+        assert response == {"statusCode": 200}
+        return connection_id
+
+    def disconnect(self, connection_id: str) -> None:
+        self.invoke("disconnect", event("disconnect", connectionId=connection_id))
+
+    def send(self, connection_id: str, body: str | dict[str, Any]) -> dict[str, Any]:
+        """Send a client frame through the route API Gateway would select (`$request.body.type`)."""
+        text = body if isinstance(body, str) else json.dumps(body)
+        try:
+            route = json.loads(text).get("type")
+        except (ValueError, AttributeError):
+            route = None
+        folder = "interrupt_response" if route == "interrupt_response" else "message"
+        request = event(
+            "message",
+            connectionId=connection_id,
+            routeKey="interrupt_response" if folder == "interrupt_response" else "$default",
+            requestId=str(uuid.uuid4()),
+            messageId=str(uuid.uuid4()),
+        )
+        request["body"] = text
+        return self.invoke(folder, request)
+
+    def invoke(self, folder: str, payload: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self.handlers[folder].handler(copy.deepcopy(payload), LambdaContext())
+        return result
+
+    def queued(self, logical_id: str = "TurnQueue") -> int:
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=self.stack.queue_urls[logical_id], AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]
+        return int(attributes["ApproximateNumberOfMessages"])
+
+    def deliver(self, logical_id: str = "TurnQueue", folder: str = "worker", limit: int = 20) -> int:
+        """Hand queued messages to a function one by one, as the SQS event source would; returns the count."""
+        url = self.stack.queue_urls[logical_id]
+        delivered = 0
+        for _ in range(limit):
+            messages = self.sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=1, AttributeNames=["All"], MessageAttributeNames=["All"]
+            ).get("Messages", [])
+            if not messages:
+                return delivered
+            record = _sqs_record(messages[0], self.stack.queue_arns[logical_id])
+            response = self.invoke(folder, {"Records": [record]})
+            if not response.get("batchItemFailures"):
+                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=messages[0]["ReceiptHandle"])
+            delivered += 1
+        return delivered
+
+    def new_frames(self, connection_id: str) -> list[dict[str, Any]]:
+        """Frames posted since the last call for this connection."""
+        frames = read_frames(connection_id)
+        seen = self._seen.get(connection_id, 0)
+        self._seen[connection_id] = len(frames)
+        return frames[seen:]
+
+    def turn(self, connection_id: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+        """Send a frame, let the worker run what it queued, return the frames the turn produced."""
+        assert self.send(connection_id, body) == {"statusCode": 200}
+        self.deliver()
+        return self.new_frames(connection_id)
+
+
+def _sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
+    attributes = message.get("Attributes", {})
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": {
+            "ApproximateReceiveCount": attributes.get("ApproximateReceiveCount", "1"),
+            "SentTimestamp": attributes.get("SentTimestamp", str(int(time.time() * 1000))),
+            "SenderId": attributes.get("SenderId", "AIDAEXAMPLE"),
+            "ApproximateFirstReceiveTimestamp": attributes.get("ApproximateFirstReceiveTimestamp", "0"),
+            "SequenceNumber": attributes.get("SequenceNumber", "1"),
+            "MessageGroupId": attributes.get("MessageGroupId", "group"),
+            "MessageDeduplicationId": attributes.get("MessageDeduplicationId", "dedup"),
+        },
+        "messageAttributes": {},
+        "md5OfBody": message["MD5OfBody"],
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": REGION,
+    }
+
+

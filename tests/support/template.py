@@ -1,0 +1,132 @@
+"""Read `template.yaml` and create its tables, queues and bucket under moto, so tests and template can't drift."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+
+
+class _Tag(dict[str, Any]):
+    """A CloudFormation intrinsic such as `!Ref X`, kept as `{"Ref": "X"}`."""
+
+
+def _loader() -> type[yaml.SafeLoader]:
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def construct(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+        name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+        if isinstance(node, yaml.ScalarNode):
+            value: Any = loader.construct_scalar(node)
+            if suffix == "GetAtt":
+                value = value.split(".", 1)
+        elif isinstance(node, yaml.SequenceNode):
+            value = loader.construct_sequence(node, deep=True)
+        else:
+            value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+        return _Tag({name: value})
+
+    Loader.add_multi_constructor("!", construct)
+    return Loader
+
+
+def load_template() -> dict[str, Any]:
+    """The template as data, intrinsics as `{"Ref": ...}` / `{"Fn::GetAtt": [...]}` dicts."""
+    data: dict[str, Any] = yaml.load(TEMPLATE.read_text(), Loader=_loader())  # noqa: S506 - SafeLoader subclass
+    return data
+
+
+@dataclass
+class Stack:
+    """The template's stateful resources, created under moto with generated physical names."""
+
+    template: dict[str, Any]
+    names: dict[str, str] = field(default_factory=dict)
+    queue_urls: dict[str, str] = field(default_factory=dict)
+    queue_arns: dict[str, str] = field(default_factory=dict)
+
+    def resources(self, kind: str) -> dict[str, dict[str, Any]]:
+        return {k: v for k, v in self.template["Resources"].items() if v["Type"] == kind}
+
+    def resolve(self, value: Any) -> Any:
+        """`!Ref`, `!GetAtt` and parameter defaults, as far as the tests need them."""
+        if isinstance(value, dict) and "Ref" in value:
+            ref = value["Ref"]
+            if ref in self.template.get("Parameters", {}):
+                return self.template["Parameters"][ref].get("Default")
+            return self.queue_urls.get(ref) or self.names[ref]
+        if isinstance(value, dict) and "Fn::GetAtt" in value:
+            logical_id, attribute = value["Fn::GetAtt"]
+            if attribute == "Arn":
+                return self.queue_arns[logical_id]
+            if attribute == "QueueName":
+                return self.names[logical_id]
+        return value
+
+    def environment(self, function_id: str) -> dict[str, str]:
+        """A function's environment variables (globals, then its own), references resolved."""
+        variables = dict(self.template["Globals"]["Function"]["Environment"]["Variables"])
+        own = self.template["Resources"][function_id]["Properties"].get("Environment", {})
+        variables.update(own.get("Variables", {}))
+        return {key: str(self.resolve(value)) for key, value in variables.items()}
+
+
+def create_stack(session: Any, prefix: str = "test") -> Stack:
+    """Create every table, queue and bucket of the template (moto must be active)."""
+    stack = Stack(load_template())
+    dynamodb = session.client("dynamodb")
+    for logical_id, resource in stack.resources("AWS::DynamoDB::Table").items():
+        name = f"{prefix}-{logical_id}"
+        properties = resource["Properties"]
+        arguments = {
+            key: properties[key]
+            for key in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
+            if key in properties
+        }
+        dynamodb.create_table(TableName=name, **arguments)
+        if "TimeToLiveSpecification" in properties:
+            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=properties["TimeToLiveSpecification"])
+        stack.names[logical_id] = name
+    sqs = session.client("sqs")
+    queues = stack.resources("AWS::SQS::Queue")
+    # Dead-letter queues first: the others point at them.
+    for logical_id in sorted(queues, key=lambda q: "RedrivePolicy" in queues[q]["Properties"]):
+        properties = queues[logical_id]["Properties"]
+        name = f"{prefix}-{logical_id}" + (".fifo" if properties.get("FifoQueue") else "")
+        attributes = {key: str(value).lower() if isinstance(value, bool) else str(value) for key, value in properties.items() if key != "RedrivePolicy"}
+        if "RedrivePolicy" in properties:
+            policy = {key: stack.resolve(value) for key, value in properties["RedrivePolicy"].items()}
+            attributes["RedrivePolicy"] = json.dumps(policy)
+        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        stack.names[logical_id] = name
+        stack.queue_urls[logical_id] = url
+        stack.queue_arns[logical_id] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    s3 = session.client("s3")
+    for logical_id, resource in stack.resources("AWS::S3::Bucket").items():
+        name = f"{prefix}-{logical_id}".lower()
+        s3.create_bucket(Bucket=name)
+        rules = resource["Properties"].get("LifecycleConfiguration", {}).get("Rules", [])
+        if rules:
+            s3.put_bucket_lifecycle_configuration(
+                Bucket=name,
+                LifecycleConfiguration={
+                    "Rules": [
+                        {
+                            "ID": rule["Id"],
+                            "Status": rule["Status"],
+                            "Filter": {"Prefix": ""},
+                            "Expiration": {"Days": int(stack.resolve(rule["ExpirationInDays"]))},
+                        }
+                        for rule in rules
+                    ]
+                },
+            )
+        stack.names[logical_id] = name
+    return stack
