@@ -1,9 +1,10 @@
-"""`python -m local_server`: serve the support agent on embedded defaults with uvicorn."""
+"""`python -m local_server`: serve the support agent with uvicorn (embedded defaults, or on DynamoDB)."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 
 import uvicorn
 
@@ -16,9 +17,33 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    parser.add_argument(
+        "--store",
+        choices=["memory", "dynamodb"],
+        default="memory",
+        help="memory (default): all in process; dynamodb: sessions, checkpoints and orders in DynamoDB",
+    )
+    parser.add_argument(
+        "--endpoint-url", help="DynamoDB/S3 endpoint for --store dynamodb (e.g. a moto_server)"
+    )
+    parser.add_argument(
+        "--table-prefix", default="local", help="table names are PREFIX-LogicalId (default local)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level=args.log_level)
+    if args.store == "dynamodb":
+        from support_agent.settings import Settings
+
+        from local_server.dynamodb import dynamodb_backend
+
+        if args.endpoint_url:
+            os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+        settings = Settings()
+        graph, sessions = dynamodb_backend(settings, args.endpoint_url, args.table_prefix)
+        app = create_app(graph=graph, session_manager=sessions)
+    else:
+        app = create_app()
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
 
 
 if __name__ == "__main__":

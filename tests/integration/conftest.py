@@ -6,13 +6,13 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
-from moto import mock_aws
-
 from chat_runtime.aws import gateway, routes, worker
+from moto import mock_aws
 from support_agent.orders.dynamodb import DynamoDBOrderStore
 from support_agent.orders.store import load_demo_orders
+
+from local_server.stack import create_stack
 from tests.support.lambdas import REGION, Deployment
-from tests.support.template import create_stack
 
 
 @pytest.fixture
@@ -35,6 +35,7 @@ def reset_containers() -> None:
     routes.default_route_deps.cache_clear()
     gateway.management_client.cache_clear()
     worker._default_deps = None
+    worker._default_runner = None
 
 
 @pytest.fixture
@@ -43,7 +44,9 @@ def deployment(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deplo
     with mock_aws():
         session = boto3.Session(region_name=REGION)
         stack = create_stack(session)
-        DynamoDBOrderStore(stack.names["OrdersTable"], resource=session.resource("dynamodb")).put(load_demo_orders())
+        DynamoDBOrderStore(stack.names["OrdersTable"], resource=session.resource("dynamodb")).put(
+            load_demo_orders()
+        )
         environment: dict[str, str] = {}
         for function_id in ("MessageFunction", "AgentWorkerFunction"):
             environment.update(stack.environment(function_id))

@@ -1,4 +1,4 @@
-"""The acceptance suite's flows through the real Lambda handlers under moto, with the real agent on DynamoDB."""
+"""The acceptance flows through the real Lambda handlers under moto, with the real agent on DynamoDB."""
 
 from __future__ import annotations
 
@@ -46,14 +46,26 @@ def test_happy_path_streams_through_post_to_connection(deployment: Deployment) -
 
 def test_approve_executes_the_action_in_dynamodb(deployment: Deployment) -> None:
     connection = deployment.connect()
-    frames = deployment.turn(connection, {"type": "message", "thread_id": "aws-2", "content": "Cancel order 1043"})
+    frames = deployment.turn(
+        connection, {"type": "message", "thread_id": "aws-2", "content": "Cancel order 1043"}
+    )
     interrupt = frames[-1]
-    assert (interrupt["type"], interrupt["action"], interrupt["order_id"]) == ("interrupt", "cancel_order", "1043")
+    assert (interrupt["type"], interrupt["action"], interrupt["order_id"]) == (
+        "interrupt",
+        "cancel_order",
+        "1043",
+    )
     assert not [f for f in frames if f["type"] == "message_complete"]
     assert order_status(deployment, "1043") == "processing"
 
     frames = deployment.turn(
-        connection, {"type": "interrupt_response", "thread_id": "aws-2", "approved": True, "interrupt_id": interrupt["interrupt_id"]}
+        connection,
+        {
+            "type": "interrupt_response",
+            "thread_id": "aws-2",
+            "approved": True,
+            "interrupt_id": interrupt["interrupt_id"],
+        },
     )
     assert "Order 1043 has been cancelled." in text(frames, "order_actions")
     assert frames[-1]["type"] == "message_complete"
@@ -63,14 +75,19 @@ def test_approve_executes_the_action_in_dynamodb(deployment: Deployment) -> None
 def test_reject_executes_nothing(deployment: Deployment) -> None:
     connection = deployment.connect()
     deployment.turn(connection, {"type": "message", "thread_id": "aws-3", "content": "Cancel order 1043"})
-    frames = deployment.turn(connection, {"type": "interrupt_response", "thread_id": "aws-3", "approved": False})
+    frames = deployment.turn(
+        connection, {"type": "interrupt_response", "thread_id": "aws-3", "approved": False}
+    )
     assert text(frames, "order_actions") == "Understood. Order 1043 will remain active."
     assert order_status(deployment, "1043") == "processing"
 
 
 def test_three_turns_share_the_thread_history(deployment: Deployment) -> None:
     connection = deployment.connect()
-    say = lambda content: deployment.turn(connection, {"type": "message", "thread_id": "aws-4", "content": content})  # noqa: E731
+
+    def say(content: str) -> list[dict[str, Any]]:
+        return deployment.turn(connection, {"type": "message", "thread_id": "aws-4", "content": content})
+
     assert "shipped" in text(say("What is the status of order 1042?"))
     assert "should arrive by" in text(say("When will it arrive?"))
     frames = say("Can you track it?")
@@ -83,7 +100,9 @@ def test_a_second_worker_resumes_an_interrupted_thread_from_dynamodb_alone(deplo
     connection = deployment.connect()
     deployment.turn(connection, {"type": "message", "thread_id": "aws-5", "content": "Refund order 1044"})
     reset_containers()  # a new Lambda container: no graph, no saver, no memory of the turn
-    frames = deployment.turn(connection, {"type": "interrupt_response", "thread_id": "aws-5", "approved": True})
+    frames = deployment.turn(
+        connection, {"type": "interrupt_response", "thread_id": "aws-5", "approved": True}
+    )
     assert "A refund of 45.50 for order 1044 has been requested." in text(frames)
 
 
@@ -111,7 +130,11 @@ def test_two_threads_on_one_connection_are_independent(deployment: Deployment) -
         ({"type": "message", "thread_id": "e", "content": "  "}, "empty_content", "content"),
         ({"type": "shout", "thread_id": "e"}, "unknown_type", "Unknown frame type"),
         ({"type": "interrupt_response", "thread_id": "e", "approved": "yes"}, "invalid_field", "approved"),
-        ({"type": "interrupt_response", "thread_id": "e", "approved": True}, "no_pending_approval", "no pending"),
+        (
+            {"type": "interrupt_response", "thread_id": "e", "approved": True},
+            "no_pending_approval",
+            "no pending",
+        ),
     ],
 )
 def test_protocol_errors_are_answered_by_the_route_handler(
@@ -128,7 +151,9 @@ def test_protocol_errors_are_answered_by_the_route_handler(
 
 def test_a_message_while_an_approval_is_pending_resends_the_interrupt(deployment: Deployment) -> None:
     connection = deployment.connect()
-    interrupt = deployment.turn(connection, {"type": "message", "thread_id": "aws-6", "content": "cancel 1046"})[-1]
+    interrupt = deployment.turn(
+        connection, {"type": "message", "thread_id": "aws-6", "content": "cancel 1046"}
+    )[-1]
     deployment.send(connection, {"type": "message", "thread_id": "aws-6", "content": "hello?"})
     error, again = deployment.new_frames(connection)
     assert error["code"] == "approval_pending" and again == interrupt
@@ -176,6 +201,12 @@ def test_the_dead_letter_path_tells_the_customer(deployment: Deployment) -> None
 def test_the_worker_environment_in_the_template_is_complete(deployment: Deployment) -> None:
     environment = deployment.stack.environment("AgentWorkerFunction")
     assert environment["ORDER_STORE"] == "dynamodb"
-    for key in ("CHECKPOINTS_TABLE", "SESSIONS_TABLE", "CONNECTIONS_TABLE", "ORDERS_TABLE", "CHECKPOINT_BUCKET"):
+    for key in (
+        "CHECKPOINTS_TABLE",
+        "SESSIONS_TABLE",
+        "CONNECTIONS_TABLE",
+        "ORDERS_TABLE",
+        "CHECKPOINT_BUCKET",
+    ):
         assert environment[key] in deployment.stack.names.values(), key
     assert json.loads(json.dumps(environment))  # plain strings only

@@ -1,4 +1,4 @@
-"""Drive the real Lambda handlers under moto: API Gateway WebSocket events in, frames out of moto's backend."""
+"""Drive the real Lambda handlers under moto: WebSocket events in, frames out of moto's backend."""
 
 from __future__ import annotations
 
@@ -9,18 +9,17 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 from urllib.parse import quote
 
 from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
-from moto.core import DEFAULT_ACCOUNT_ID
 
-from tests.support.template import ROOT, Stack
+from local_server.stack import ROOT, Stack
 
 EVENTS = ROOT / "tests" / "events"
 REGION = "us-east-1"
+DEFAULT_ACCOUNT_ID = "123456789012"  # moto's account
 FUNCTIONS = {
     "connect": "ConnectFunction",
     "disconnect": "DisconnectFunction",
@@ -175,5 +174,3 @@ def _sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
         "eventSourceARN": queue_arn,
         "awsRegion": REGION,
     }
-
-

@@ -58,7 +58,9 @@ class RouteDeps:
 
         dynamodb = boto3.client("dynamodb", endpoint_url=settings.dynamodb_endpoint_url)
         return cls(
-            sessions=DynamoDBSessionManager(settings.sessions_table, settings.session_ttl_seconds, client=dynamodb),
+            sessions=DynamoDBSessionManager(
+                settings.sessions_table, settings.session_ttl_seconds, client=dynamodb
+            ),
             connections=ConnectionStore(settings.connections_table, client=dynamodb),
             sqs=boto3.client("sqs"),
             queue_url=settings.turn_queue_url,
@@ -69,7 +71,7 @@ class RouteDeps:
 @cache
 def default_route_deps() -> RouteDeps:
     """The route handlers' dependencies from the environment, built once per Lambda container."""
-    return RouteDeps.from_settings(AwsSettings())  # type: ignore[call-arg]
+    return RouteDeps.from_settings(AwsSettings())
 
 
 def on_connect(event: dict[str, Any], deps: RouteDeps) -> dict[str, Any]:
@@ -118,7 +120,9 @@ def on_client_frame(event: dict[str, Any], deps: RouteDeps) -> dict[str, Any]:
         decision = admit(frame, record, deps.sessions.now())
         if isinstance(decision, Rejected):
             if decision.error.code is ErrorCode.SESSION_EXPIRED:
-                enqueue(deps.sqs, deps.queue_url, job.model_copy(update={"kind": JobKind.PURGE, "frame": None}))
+                enqueue(
+                    deps.sqs, deps.queue_url, job.model_copy(update={"kind": JobKind.PURGE, "frame": None})
+                )
             return reply(decision.error.to_frame(), *decision.resend)
     enqueue(deps.sqs, deps.queue_url, job)
     logger.info("queued a turn", extra={"thread_id": frame.thread_id, "connection_id": connection_id})

@@ -116,7 +116,9 @@ class ApiGatewaySender:
         return merged
 
     def _fits(self, content: str, like: TokenFrame) -> bool:
-        return len(encode_frame(like.model_copy(update={"content": content})).encode()) <= self._max_frame_bytes
+        return (
+            len(encode_frame(like.model_copy(update={"content": content})).encode()) <= self._max_frame_bytes
+        )
 
     def _within_limit(self, frame: ServerFrame) -> list[ServerFrame]:
         if len(encode_frame(frame).encode()) <= self._max_frame_bytes:
@@ -143,7 +145,9 @@ class ApiGatewaySender:
         for attempt in range(self._max_attempts):
             try:
                 self.stats.calls += 1
-                await asyncio.to_thread(self._client.post_to_connection, ConnectionId=self._connection_id, Data=data)
+                await asyncio.to_thread(
+                    self._client.post_to_connection, ConnectionId=self._connection_id, Data=data
+                )
                 self.stats.frames_posted += 1
                 return
             except Exception as error:

@@ -1,12 +1,14 @@
-"""The agent worker: run queued turns with the shared engine, DynamoDB checkpoints and the API Gateway sink."""
+"""The agent worker: queued turns run on the shared engine, DynamoDB checkpoints and the API Gateway sink."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chat_runtime.aws.connections import ConnectionStore
 from chat_runtime.aws.dynamodb_sessions import DynamoDBSessionManager
@@ -17,6 +19,9 @@ from chat_runtime.aws.settings import AwsSettings
 from chat_runtime.engine import FrameSink, TurnOutcome
 from chat_runtime.protocol import InterruptResponseFrame, ServerFrame, TokenFrame
 from chat_runtime.turns import TurnRunner
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 
 
 @dataclass
@@ -41,10 +46,9 @@ class WorkerDeps:
 
     @classmethod
     def from_settings(cls, settings: AwsSettings) -> WorkerDeps:
-        """The agent on DynamoDB (checkpoints compressed, large ones offloaded to S3) and the settings' model."""
+        """The agent on DynamoDB (compressed checkpoints, big ones in S3) with the settings' model."""
         import boto3
         from langgraph_checkpoint_aws import DynamoDBSaver
-
         from support_agent.factory import build_agent
         from support_agent.settings import Settings
 
@@ -53,10 +57,14 @@ class WorkerDeps:
             endpoint_url=settings.dynamodb_endpoint_url,
             ttl_seconds=settings.session_ttl_seconds or None,
             enable_checkpoint_compression=True,
-            s3_offload_config={"bucket_name": settings.checkpoint_bucket} if settings.checkpoint_bucket else None,
+            s3_offload_config={"bucket_name": settings.checkpoint_bucket}
+            if settings.checkpoint_bucket
+            else None,
         )
         dynamodb = boto3.client("dynamodb", endpoint_url=settings.dynamodb_endpoint_url)
-        sessions = DynamoDBSessionManager(settings.sessions_table, settings.session_ttl_seconds, client=dynamodb)
+        sessions = DynamoDBSessionManager(
+            settings.sessions_table, settings.session_ttl_seconds, client=dynamodb
+        )
         graph = build_agent(Settings(), checkpointer)
         return cls(
             runner=TurnRunner(graph=graph, sessions=sessions),
@@ -87,7 +95,9 @@ async def process_job(job: TurnJob, deps: WorkerDeps) -> TurnReport:
     if outcome is None and record is not None and record.is_expired(deps.runner.sessions.now()):
         await asyncio.to_thread(deps.checkpointer.delete_thread, job.thread_id)
     approved = job.frame.approved if isinstance(job.frame, InterruptResponseFrame) else None
-    return TurnReport(outcome, time.monotonic() - started, first_token[0] if first_token else None, sender.stats, approved)
+    return TurnReport(
+        outcome, time.monotonic() - started, first_token[0] if first_token else None, sender.stats, approved
+    )
 
 
 def publish_metrics(report: TurnReport, metrics: Any) -> None:
@@ -96,29 +106,66 @@ def publish_metrics(report: TurnReport, metrics: Any) -> None:
 
     metrics.add_metric(name="TurnLatency", unit=MetricUnit.Seconds, value=report.seconds)
     if report.first_token_seconds is not None:
-        metrics.add_metric(name="FirstTokenLatency", unit=MetricUnit.Seconds, value=report.first_token_seconds)
+        metrics.add_metric(
+            name="FirstTokenLatency", unit=MetricUnit.Seconds, value=report.first_token_seconds
+        )
     metrics.add_metric(name="FramesSent", unit=MetricUnit.Count, value=report.sender.frames_posted)
     metrics.add_metric(name="PostCalls", unit=MetricUnit.Count, value=report.sender.calls)
     if report.sender.gone:
         metrics.add_metric(name="ConnectionsGone", unit=MetricUnit.Count, value=1)
     if report.approved is not None:
-        metrics.add_metric(name="Approvals" if report.approved else "Rejections", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(
+            name="Approvals" if report.approved else "Rejections", unit=MetricUnit.Count, value=1
+        )
 
 
 _default_deps: WorkerDeps | None = None
+_default_runner: JobRunner | None = None
+
+JobRunner = Callable[[str], dict[str, Any]]
 
 
 def default_worker_deps() -> WorkerDeps:
     """The worker's dependencies from the environment, built once per Lambda container."""
     global _default_deps
     if _default_deps is None:
-        _default_deps = WorkerDeps.from_settings(AwsSettings())  # type: ignore[call-arg]
+        _default_deps = WorkerDeps.from_settings(AwsSettings())
     return _default_deps
 
 
-def run_record(body: str, metrics: Any) -> TurnReport:
-    """Run the job in one SQS message body and publish its metrics."""
-    job = TurnJob.model_validate_json(body)
-    report = asyncio.run(process_job(job, default_worker_deps()))
-    publish_metrics(report, metrics)
-    return report
+def make_job_runner(metrics: Any, idempotency: IdempotencyConfig | None, table: str) -> JobRunner:
+    """Run one SQS message body as a job; with a table, a job already done is not run again.
+
+    SQS delivers at least once: the idempotency record (keyed on the job's kind and API Gateway request id)
+    turns a redelivery of a finished job into a no-op, and a redelivery of a job still in progress into a
+    retry later.
+    """
+
+    def run(job: dict[str, Any]) -> dict[str, Any]:
+        report = asyncio.run(process_job(TurnJob.model_validate(job), default_worker_deps()))
+        publish_metrics(report, metrics)
+        return {"status": report.outcome.status.value if report.outcome else "not_run"}
+
+    if table and idempotency is not None:
+        from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, idempotent_function
+
+        store = DynamoDBPersistenceLayer(table_name=table)
+        run = idempotent_function(data_keyword_argument="job", config=idempotency, persistence_store=store)(
+            run
+        )
+    return lambda body: run(job=json.loads(body))
+
+
+def default_job_runner(metrics: Any, idempotency: IdempotencyConfig) -> JobRunner:
+    """The job runner for this Lambda container, built once."""
+    global _default_runner
+    if _default_runner is None:
+        _default_runner = make_job_runner(metrics, idempotency, AwsSettings().idempotency_table)
+    return _default_runner
+
+
+def idempotency_config() -> IdempotencyConfig:
+    """Jobs are keyed on kind and request id, and remembered for an hour."""
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+
+    return IdempotencyConfig(event_key_jmespath="[kind, request_id]", expires_after_seconds=3600)

@@ -1,4 +1,8 @@
-"""Read `template.yaml` and create its tables, queues and bucket under moto, so tests and template can't drift."""
+"""Create `template.yaml`'s tables, queue and bucket on any endpoint (moto, DynamoDB Local, a test account).
+
+The local server (`--store dynamodb`) and the tests build their AWS resources from the template's own
+definitions, so neither can drift from what `sam deploy` creates.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from typing import Any
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "template.yaml"
 
 
@@ -39,7 +43,7 @@ def _loader() -> type[yaml.SafeLoader]:
 
 def load_template() -> dict[str, Any]:
     """The template as data, intrinsics as `{"Ref": ...}` / `{"Fn::GetAtt": [...]}` dicts."""
-    data: dict[str, Any] = yaml.load(TEMPLATE.read_text(), Loader=_loader())  # noqa: S506 - SafeLoader subclass
+    data: dict[str, Any] = yaml.load(TEMPLATE.read_text(), Loader=_loader())
     return data
 
 
@@ -78,12 +82,22 @@ class Stack:
         return {key: str(self.resolve(value)) for key, value in variables.items()}
 
 
-def create_stack(session: Any, prefix: str = "test") -> Stack:
-    """Create every table, queue and bucket of the template (moto must be active)."""
+def create_stack(session: Any, prefix: str = "test", *, endpoint_url: str | None = None) -> Stack:
+    """Create every table, queue and bucket of the template that does not exist yet.
+
+    Args:
+        session: A boto3 session.
+        prefix: Physical names are `{prefix}-{LogicalId}`.
+        endpoint_url: Where to create them (default: the session's AWS endpoints).
+    """
     stack = Stack(load_template())
-    dynamodb = session.client("dynamodb")
+    dynamodb = session.client("dynamodb", endpoint_url=endpoint_url)
+    existing = set(dynamodb.list_tables()["TableNames"])
     for logical_id, resource in stack.resources("AWS::DynamoDB::Table").items():
         name = f"{prefix}-{logical_id}"
+        stack.names[logical_id] = name
+        if name in existing:
+            continue
         properties = resource["Properties"]
         arguments = {
             key: properties[key]
@@ -92,25 +106,35 @@ def create_stack(session: Any, prefix: str = "test") -> Stack:
         }
         dynamodb.create_table(TableName=name, **arguments)
         if "TimeToLiveSpecification" in properties:
-            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=properties["TimeToLiveSpecification"])
-        stack.names[logical_id] = name
-    sqs = session.client("sqs")
+            dynamodb.update_time_to_live(
+                TableName=name, TimeToLiveSpecification=properties["TimeToLiveSpecification"]
+            )
+    sqs = session.client("sqs", endpoint_url=endpoint_url)
     queues = stack.resources("AWS::SQS::Queue")
     # Dead-letter queues first: the others point at them.
     for logical_id in sorted(queues, key=lambda q: "RedrivePolicy" in queues[q]["Properties"]):
         properties = queues[logical_id]["Properties"]
         name = f"{prefix}-{logical_id}" + (".fifo" if properties.get("FifoQueue") else "")
-        attributes = {key: str(value).lower() if isinstance(value, bool) else str(value) for key, value in properties.items() if key != "RedrivePolicy"}
+        attributes = {
+            key: str(value).lower() if isinstance(value, bool) else str(value)
+            for key, value in properties.items()
+            if key != "RedrivePolicy"
+        }
         if "RedrivePolicy" in properties:
             policy = {key: stack.resolve(value) for key, value in properties["RedrivePolicy"].items()}
             attributes["RedrivePolicy"] = json.dumps(policy)
         url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
         stack.names[logical_id] = name
         stack.queue_urls[logical_id] = url
-        stack.queue_arns[logical_id] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    s3 = session.client("s3")
+        stack.queue_arns[logical_id] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+    s3 = session.client("s3", endpoint_url=endpoint_url)
     for logical_id, resource in stack.resources("AWS::S3::Bucket").items():
         name = f"{prefix}-{logical_id}".lower()
+        stack.names[logical_id] = name
+        if name in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+            continue
         s3.create_bucket(Bucket=name)
         rules = resource["Properties"].get("LifecycleConfiguration", {}).get("Rules", [])
         if rules:
@@ -128,5 +152,4 @@ def create_stack(session: Any, prefix: str = "test") -> Stack:
                     ]
                 },
             )
-        stack.names[logical_id] = name
     return stack

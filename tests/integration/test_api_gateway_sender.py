@@ -1,0 +1,131 @@
+"""The API Gateway sender against real botocore clients: moto for delivery, Stubber for throttling and 410."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from chat_runtime.aws.sender import ApiGatewaySender
+from chat_runtime.protocol import (
+    MAX_FRAME_BYTES,
+    MessageCompleteFrame,
+    TokenFrame,
+    ToolCallFrame,
+    encode_frame,
+)
+from moto import mock_aws
+
+from tests.support.lambdas import REGION, read_frames
+
+pytestmark = [pytest.mark.integration, pytest.mark.anyio]
+ENDPOINT = f"https://abc123defg.execute-api.{REGION}.amazonaws.com/dev"
+
+
+@pytest.fixture
+def client(aws_env: None) -> Iterator[Any]:
+    with mock_aws():
+        yield boto3.client("apigatewaymanagementapi", endpoint_url=ENDPOINT, region_name=REGION)
+
+
+def with_latency(client: Any, seconds: float) -> None:
+    """Every post_to_connection takes `seconds` longer, as a slow network would."""
+    client.meta.events.register(
+        "before-send.apigatewaymanagementapi.PostToConnection", lambda **_: time.sleep(seconds)
+    )
+
+
+def token(content: str, agent: str = "order_info") -> TokenFrame:
+    return TokenFrame(thread_id="t", content=content, agent=agent)
+
+
+async def test_one_call_per_frame_while_it_keeps_up(client: Any) -> None:
+    async with ApiGatewaySender(client, "c1") as sink:
+        for n in range(5):
+            await sink(token(f"w{n} "))
+            await asyncio.sleep(0.2)  # slower than a moto round trip
+        await sink(MessageCompleteFrame(thread_id="t"))
+    assert [f.get("content") for f in read_frames("c1")] == ["w0 ", "w1 ", "w2 ", "w3 ", "w4 ", None]
+    assert sink.stats.calls == 6
+
+
+async def test_tokens_merge_when_the_sender_falls_behind(client: Any) -> None:
+    with_latency(client, 0.03)
+    words = [f"word{n} " for n in range(100)]
+    async with ApiGatewaySender(client, "c2") as sink:
+        await sink(
+            ToolCallFrame(thread_id="t", tool="get_order_status", args={"order_id": "1"}, agent="order_info")
+        )
+        for word in words[:50]:
+            await sink(token(word))
+            await asyncio.sleep(0.002)
+        for word in words[50:]:
+            await sink(token(word, agent="order_actions"))
+            await asyncio.sleep(0.002)
+        await sink(MessageCompleteFrame(thread_id="t"))
+    frames = read_frames("c2")
+    assert frames[0]["type"] == "tool_call" and frames[-1]["type"] == "message_complete"
+    tokens = [f for f in frames if f["type"] == "token"]
+    assert "".join(f["content"] for f in tokens if f["agent"] == "order_info") == "".join(words[:50])
+    assert "".join(f["content"] for f in tokens if f["agent"] == "order_actions") == "".join(words[50:])
+    assert sink.stats.calls < 30, sink.stats
+    assert sink.stats.frames_queued == 102
+
+
+async def test_frames_stay_under_the_frame_limit(client: Any) -> None:
+    with_latency(client, 0.01)
+    big = "é" * 40_000  # 80 KB of UTF-8 in one token
+    async with ApiGatewaySender(client, "c3") as sink:
+        await sink(token(big))
+        for _ in range(200):
+            await sink(token("abcdefghij" * 20))
+        await sink(ToolCallFrame(thread_id="t", tool="x", args={"blob": "y" * 40_000}, agent="a"))
+    frames = read_frames("c3")
+    assert all(len(encode_frame_dict(f)) <= MAX_FRAME_BYTES for f in frames)
+    assert "".join(f["content"] for f in frames if f["type"] == "token") == big + "abcdefghij" * 4000
+    assert frames[-1]["args"] == {"truncated": True}
+
+
+def encode_frame_dict(frame: dict[str, Any]) -> bytes:
+    kinds = {"token": TokenFrame, "tool_call": ToolCallFrame}
+    return encode_frame(kinds[frame["type"]](**frame)).encode()
+
+
+async def test_throttling_is_retried_with_backoff() -> None:
+    client = boto3.client("apigatewaymanagementapi", endpoint_url=ENDPOINT, region_name=REGION)
+    delays: list[float] = []
+
+    async def no_wait(seconds: float) -> None:
+        delays.append(seconds)
+
+    with Stubber(client) as stub:
+        stub.add_client_error("post_to_connection", "LimitExceededException", http_status_code=429)
+        stub.add_client_error("post_to_connection", "LimitExceededException", http_status_code=429)
+        stub.add_response("post_to_connection", {})
+        async with ApiGatewaySender(client, "c4", sleep=no_wait) as sink:
+            await sink(token("hello"))
+        stub.assert_no_pending_responses()
+    assert (sink.stats.retries, sink.stats.frames_posted, sink.stats.dropped) == (2, 1, 0)
+    assert len(delays) == 2 and delays[1] > delays[0] / 2
+
+
+async def test_gone_stops_sending_and_marks_the_connection() -> None:
+    client = boto3.client("apigatewaymanagementapi", endpoint_url=ENDPOINT, region_name=REGION)
+    marked: list[str] = []
+    with Stubber(client) as stub:
+        stub.add_response("post_to_connection", {})
+        stub.add_client_error("post_to_connection", "GoneException", http_status_code=410)
+        async with ApiGatewaySender(client, "c5", on_gone=lambda: marked.append("c5")) as sink:
+            await sink(token("one"))
+            await asyncio.sleep(0.01)
+            await sink(ToolCallFrame(thread_id="t", tool="x", args={}, agent="a"))
+            await asyncio.sleep(0.01)
+            for n in range(10):
+                await sink(token(f"after {n}"))  # Stubber fails the test on any further call
+        stub.assert_no_pending_responses()
+    assert sink.stats.gone and marked == ["c5"]
+    assert sink.stats.calls == 2 and sink.stats.frames_posted == 1
