@@ -7,10 +7,18 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-from chat_runtime.aws.sender import GONE_CODES, error_code
 from chat_runtime.protocol import ServerFrame, encode_frame
 
 logger = logging.getLogger(__name__)
+
+GONE_CODES = frozenset({"GoneException"})
+THROTTLE_CODES = frozenset({"LimitExceededException", "TooManyRequestsException", "ThrottlingException"})
+
+
+def error_code(error: BaseException) -> str | None:
+    """The AWS error code of a botocore `ClientError`, else None."""
+    response = getattr(error, "response", None)
+    return response.get("Error", {}).get("Code") if isinstance(response, dict) else None
 
 
 def endpoint_url(domain_name: str, stage: str) -> str:

@@ -15,12 +15,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from chat_runtime.aws.gateway import GONE_CODES, THROTTLE_CODES, error_code
 from chat_runtime.protocol import MAX_FRAME_BYTES, ServerFrame, TokenFrame, ToolCallFrame, encode_frame
 
 logger = logging.getLogger(__name__)
 
-GONE_CODES = frozenset({"GoneException"})
-THROTTLE_CODES = frozenset({"LimitExceededException", "TooManyRequestsException", "ThrottlingException"})
 _CLOSE = object()
 
 
@@ -34,12 +33,6 @@ class SenderStats:
     retries: int = 0
     dropped: int = 0
     gone: bool = False
-
-
-def error_code(error: BaseException) -> str | None:
-    """The AWS error code of a botocore `ClientError`, else None."""
-    response = getattr(error, "response", None)
-    return response.get("Error", {}).get("Code") if isinstance(response, dict) else None
 
 
 class ApiGatewaySender:
