@@ -10,7 +10,9 @@ PYTEST_ARGS ?=
 SAM_VENV := .tools/sam
 LAYER_LIMIT_BYTES := 262144000
 
-.PHONY: install run test lint build clean
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install run test lint build browser clean
 
 install: $(STAMP)
 
@@ -31,7 +33,12 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/cfn-lint template.yaml
 
-test: lint
+# The browser tests drive Debian's chromium (never a browser download of Playwright's own).
+browser:
+	@command -v chromium >/dev/null || { echo "installing Debian's chromium"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+test: lint browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 $(SAM_VENV)/bin/sam: requirements/sam.txt

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from chat_runtime.engine import TurnGraph
@@ -13,7 +14,10 @@ from chat_runtime.http import HEALTH_ROUTE
 from chat_runtime.sessions import DEFAULT_SESSION_TTL_SECONDS, InMemorySessionManager, SessionManager
 from chat_runtime.turns import TurnRunner
 from starlette.applications import Starlette
-from starlette.routing import WebSocketRoute
+from starlette.requests import Request
+from starlette.responses import FileResponse
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 from support_agent.orders.store import DEMO_CUSTOMER_ID
 
@@ -23,6 +27,12 @@ from local_server.thread_locks import ThreadLocks
 logger = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE_SECONDS = 10.0
+STATIC = Path(__file__).parent / "static"
+
+
+async def chat_page(_: Request) -> FileResponse:
+    """The chat page."""
+    return FileResponse(STATIC / "index.html")
 
 
 def create_app(
@@ -62,7 +72,12 @@ def create_app(
         await _finish_turns(turn_tasks)
 
     app = Starlette(
-        routes=[HEALTH_ROUTE, WebSocketRoute("/ws", websocket_endpoint)],
+        routes=[
+            HEALTH_ROUTE,
+            WebSocketRoute("/ws", websocket_endpoint),
+            Route("/", chat_page),
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        ],
         lifespan=lifespan,
     )
     app.state.session_manager = sessions

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -65,18 +64,18 @@ def test_a_repeated_key_is_reported_done_without_a_second_change(store: DynamoDB
     assert store.get(ME, "1046").applied_actions == ["t:c"]  # type: ignore[union-attr]
 
 
-def test_concurrent_duplicates_apply_once(store: DynamoDBOrderStore) -> None:
-    barrier = threading.Barrier(6)
-    results = []
+def test_each_action_is_one_conditional_write_with_no_read_before_it(store: DynamoDBOrderStore) -> None:
+    """Exactly-once rests on DynamoDB evaluating the condition and writing in one request.
 
-    def apply() -> None:
-        barrier.wait()
-        results.append(store.apply(ME, "1044", Action.REQUEST_REFUND, "t:dup"))
-
-    threads = [threading.Thread(target=apply) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(results) == 6 and all(r.ok for r in results)
-    assert sum(not r.repeated for r in results) == 1
+    (moto's in-process backend does not hold a lock across condition and write, so a thread race against
+    it would test moto; the in-memory store's race test and the per-thread FIFO cover our side.)
+    """
+    calls: list[str] = []
+    client = store._table.meta.client
+    client.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
+    assert store.apply(ME, "1044", Action.REQUEST_REFUND, "t:one").ok
+    assert calls == ["UpdateItem"]
+    calls.clear()
+    repeated = store.apply(ME, "1044", Action.REQUEST_REFUND, "t:one")
+    assert repeated.ok and repeated.repeated
+    assert calls == ["UpdateItem", "GetItem"]  # the read only explains a refused write

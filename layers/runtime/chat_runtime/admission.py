@@ -101,7 +101,7 @@ def admit(
         return Rejected(
             ProtocolError(
                 ErrorCode.NO_PENDING_APPROVAL,
-                "There is no pending approval to answer on this thread.",
+                "There is no pending approval on this thread: it was already answered, or none was asked.",
                 thread_id,
             )
         )

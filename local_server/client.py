@@ -1,0 +1,153 @@
+"""`python -m local_server.client [URL]`: chat with the agent from a terminal, local or deployed.
+
+Streams tokens as they arrive, shows tool calls, and asks y/n (or e to edit) for each approval.
+Commands: `/new` starts a new conversation, `/quit` leaves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import uuid
+from typing import Any, TextIO
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from websockets.asyncio.client import ClientConnection, connect
+
+DEFAULT_URL = "ws://127.0.0.1:8000/ws"
+TURN_ENDS = ("message_complete", "error")
+
+
+def with_token(url: str, token: str | None) -> str:
+    """`url` with `?token=...` added (API Gateway's authorizer reads it there)."""
+    if not token:
+        return url
+    parts = urlsplit(url)
+    query = "&".join(filter(None, [parts.query, urlencode({"token": token})]))
+    return urlunsplit(parts._replace(query=query))
+
+
+class TerminalChat:
+    """One terminal session: reads lines, runs turns, renders frames."""
+
+    def __init__(self, ws: ClientConnection, out: TextIO, thread_id: str | None = None) -> None:
+        self.ws = ws
+        self.out = out
+        self.thread_id = thread_id or f"cli-{uuid.uuid4().hex[:12]}"
+        self.answered: set[str] = set()
+        self._agent: str | None = None
+
+    async def run(self) -> None:
+        """Chat until `/quit` or the end of input."""
+        self.print(f"Connected. Conversation {self.thread_id}. Type /new for a new one, /quit to leave.")
+        while True:
+            line = await self.read("you> ")
+            if line is None or line.strip() == "/quit":
+                return
+            text = line.strip()
+            if text == "/new":
+                self.thread_id = f"cli-{uuid.uuid4().hex[:12]}"
+                self.print(f"New conversation {self.thread_id}.")
+                continue
+            if text:
+                await self.send({"type": "message", "thread_id": self.thread_id, "content": text})
+                await self.turn()
+
+    async def turn(self) -> None:
+        """Render frames until the turn ends; answer approvals on the way."""
+        while True:
+            frame: dict[str, Any] = json.loads(await self.ws.recv())
+            kind = frame.get("type")
+            if kind == "token":
+                if frame["agent"] != self._agent:
+                    self._agent = frame["agent"]
+                    self.write(f"\n[{self._agent}] ")
+                self.write(frame["content"])
+            elif kind == "tool_call":
+                self.end_line()
+                args = ", ".join(f"{k}={v}" for k, v in frame["args"].items())
+                self.print(f"  . {frame['tool']}({args})")
+            elif kind == "interrupt":
+                self.end_line()
+                if frame["interrupt_id"] not in self.answered:
+                    await self.approve(frame)
+            elif kind in TURN_ENDS:
+                self.end_line()
+                if kind == "error":
+                    self.print(f"  ! {frame['message']}")
+                return
+
+    async def approve(self, frame: dict[str, Any]) -> None:
+        """Ask for one approval and send the answer."""
+        self.print(f"  ? {frame['description']}")
+        editable = frame.get("editable") or []
+        prompt = "    approve? [y/n" + ("/e to edit" if editable else "") + "] "
+        while True:
+            answer = (await self.read(prompt) or "n").strip().lower()
+            if answer in ("y", "yes", "n", "no") or (answer == "e" and editable):
+                break
+        response: dict[str, Any] = {
+            "type": "interrupt_response",
+            "thread_id": frame["thread_id"],
+            "interrupt_id": frame["interrupt_id"],
+            "approved": answer != "n" and answer != "no",
+        }
+        if answer == "e":
+            edits = {}
+            for name in editable:
+                value = await self.read(f"    {name.replace('_', ' ')} [{frame.get(name, '')}]: ")
+                if value and value.strip():
+                    edits[name] = value.strip()
+            if edits:
+                response["edits"] = edits
+        self.answered.add(frame["interrupt_id"])
+        await self.send(response)
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        await self.ws.send(json.dumps(frame))
+
+    async def read(self, prompt: str) -> str | None:
+        self.write(prompt)
+        line = await asyncio.to_thread(sys.stdin.readline)
+        return line.rstrip("\n") if line else None
+
+    def write(self, text: str) -> None:
+        self.out.write(text)
+        self.out.flush()
+
+    def print(self, text: str) -> None:
+        self.write(text + "\n")
+
+    def end_line(self) -> None:
+        if self._agent is not None:
+            self.write("\n")
+            self._agent = None
+
+
+async def main_async(url: str, token: str | None, thread_id: str | None) -> None:
+    """Connect and chat."""
+    async with connect(with_token(url, token), max_size=2**20) as ws:
+        await TerminalChat(ws, sys.stdout, thread_id).run()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the command line and chat."""
+    parser = argparse.ArgumentParser(prog="python -m local_server.client", description=__doc__)
+    parser.add_argument(
+        "url", nargs="?", default=DEFAULT_URL, help=f"the /ws endpoint (default {DEFAULT_URL})"
+    )
+    parser.add_argument("--token", help="a JWT for a deployed stack (sent as ?token=)")
+    parser.add_argument("--thread", help="continue this thread_id")
+    args = parser.parse_args(argv)
+    try:
+        asyncio.run(main_async(args.url, args.token, args.thread))
+    except KeyboardInterrupt:
+        pass
+    except OSError as error:
+        sys.exit(f"Cannot connect to {args.url}: {error}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,280 @@
+// The chat page: conversations, streamed answers, tool calls, approval cards, errors, reconnect.
+import { Connection } from "./connection.js";
+
+const STORE = "support.v1";
+const $ = (selector) => document.querySelector(selector);
+
+const defaultUrl = () => `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
+const newThreadId = () => `web-${crypto.randomUUID().slice(0, 13)}`;
+
+function loadState() {
+  try {
+    const saved = JSON.parse(localStorage.getItem(STORE));
+    if (saved && Array.isArray(saved.threads) && saved.threads.length) return saved;
+  } catch {
+    // fall through to a fresh state
+  }
+  const id = newThreadId();
+  return { settings: { url: defaultUrl(), token: "" }, threads: [{ id, title: "New conversation", items: [] }], current: id };
+}
+
+const state = loadState();
+const save = () => localStorage.setItem(STORE, JSON.stringify(state));
+const thread = (id) => state.threads.find((t) => t.id === id);
+const current = () => thread(state.current) ?? state.threads[0];
+
+// ------------------------------------------------------------------ frames in
+
+function onFrame(frame) {
+  const target = thread(frame.thread_id) ?? current();
+  const items = target.items;
+  const last = items[items.length - 1];
+  switch (frame.type) {
+    case "token":
+      if (last && last.kind === "agent" && last.agent === frame.agent && !last.done) {
+        last.text += frame.content;
+        save();
+        if (target === current()) updateLast(last);
+        return;
+      }
+      items.push({ kind: "agent", agent: frame.agent, text: frame.content, done: false });
+      break;
+    case "tool_call":
+      closeAgent(items);
+      items.push({ kind: "tool", tool: frame.tool, args: frame.args });
+      break;
+    case "interrupt":
+      closeAgent(items);
+      if (!items.some((i) => i.kind === "approval" && i.frame.interrupt_id === frame.interrupt_id && !i.answer)) {
+        items.push({ kind: "approval", frame, answer: null });
+      }
+      break;
+    case "message_complete":
+      closeAgent(items);
+      break;
+    case "error":
+      closeAgent(items);
+      items.push({ kind: "error", code: frame.code, message: frame.message });
+      break;
+    default:
+      return;
+  }
+  save();
+  if (target === current()) renderLog();
+}
+
+function closeAgent(items) {
+  const last = items[items.length - 1];
+  if (last && last.kind === "agent") last.done = true;
+}
+
+// ------------------------------------------------------------------ rendering
+
+const TOOL_WORDS = {
+  get_order_status: "Looking up",
+  track_shipment: "Tracking",
+  list_orders: "Listing your orders",
+  cancel_order: "Preparing to cancel",
+  request_refund: "Preparing a refund for",
+  update_shipping_address: "Preparing an address change for",
+};
+
+function renderItem(item) {
+  const li = document.createElement("li");
+  li.className = `item ${item.kind}`;
+  if (item.kind === "user") {
+    li.innerHTML = `<span class="who">You</span>`;
+    li.append(paragraph(item.text));
+  } else if (item.kind === "agent") {
+    li.innerHTML = `<span class="who">${escapeHtml(agentName(item.agent))}</span>`;
+    li.append(paragraph(item.text));
+    li.classList.toggle("streaming", !item.done);
+  } else if (item.kind === "tool") {
+    const order = item.args && item.args.order_id ? ` order ${item.args.order_id}` : "";
+    li.textContent = `${TOOL_WORDS[item.tool] ?? `Calling ${item.tool}`}${order}…`;
+  } else if (item.kind === "error") {
+    li.setAttribute("role", "alert");
+    li.textContent = item.message;
+  } else if (item.kind === "approval") {
+    li.append(approvalCard(item));
+  }
+  return li;
+}
+
+function paragraph(text) {
+  const p = document.createElement("p");
+  p.textContent = text;
+  return p;
+}
+
+function agentName(agent) {
+  return { router: "Assistant", order_info: "Order info", order_actions: "Order actions" }[agent] ?? agent;
+}
+
+function approvalCard(item) {
+  const { frame } = item;
+  const card = document.createElement("form");
+  card.className = "approval-card";
+  card.setAttribute("aria-label", "Approval needed");
+  const title = document.createElement("h3");
+  title.textContent = "Approval needed";
+  card.append(title, paragraph(frame.description));
+  const fields = {};
+  for (const name of frame.editable ?? []) {
+    const id = `edit-${frame.interrupt_id}-${name}`;
+    const label = document.createElement("label");
+    label.htmlFor = id;
+    label.textContent = name.replace(/_/g, " ");
+    const input = document.createElement("input");
+    input.id = id;
+    input.value = item.edits?.[name] ?? frame[name] ?? "";
+    input.disabled = Boolean(item.answer);
+    fields[name] = input;
+    card.append(label, input);
+  }
+  if (item.answer) {
+    card.append(paragraph(item.answer === "approved" ? "You approved this." : "You rejected this."));
+    return card;
+  }
+  const actions = document.createElement("div");
+  actions.className = "actions";
+  const approve = button("Approve", "primary", () => answer(item, true, fields));
+  const reject = button("Reject", "", () => answer(item, false, fields));
+  actions.append(approve, reject);
+  card.append(actions);
+  card.addEventListener("submit", (event) => event.preventDefault());
+  return card;
+}
+
+function button(text, className, onClick) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.textContent = text;
+  b.className = className;
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+function answer(item, approved, fields) {
+  const frame = { type: "interrupt_response", thread_id: item.frame.thread_id, approved, interrupt_id: item.frame.interrupt_id };
+  const edits = {};
+  for (const [name, input] of Object.entries(fields)) {
+    if (input.value !== String(item.frame[name] ?? "")) edits[name] = input.value;
+  }
+  if (approved && Object.keys(edits).length) {
+    frame.edits = edits;
+    item.edits = edits;
+  }
+  item.answer = approved ? "approved" : "rejected";
+  save();
+  renderLog();
+  connection.send(frame);
+}
+
+function renderLog() {
+  const log = $("#log");
+  log.replaceChildren(...current().items.map(renderItem));
+  log.lastElementChild?.scrollIntoView({ block: "end" });
+  const pending = log.querySelector(".approval-card button.primary");
+  if (pending && document.activeElement === document.body) pending.focus();
+}
+
+function updateLast(item) {
+  const node = $("#log").lastElementChild;
+  if (!node) return renderLog();
+  node.querySelector("p").textContent = item.text;
+  node.scrollIntoView({ block: "end" });
+}
+
+function renderThreads() {
+  const list = $("#thread-list");
+  list.replaceChildren(
+    ...state.threads.map((t) => {
+      const li = document.createElement("li");
+      const b = button(t.title, t.id === state.current ? "current" : "", () => switchTo(t.id));
+      if (t.id === state.current) b.setAttribute("aria-current", "true");
+      li.append(b);
+      return li;
+    }),
+  );
+}
+
+function switchTo(id) {
+  state.current = id;
+  save();
+  renderThreads();
+  renderLog();
+  document.body.classList.remove("show-threads");
+  $("#toggle-threads").setAttribute("aria-expanded", "false");
+  $("#message").focus();
+}
+
+function escapeHtml(text) {
+  const div = document.createElement("div");
+  div.textContent = text;
+  return div.innerHTML;
+}
+
+// ------------------------------------------------------------------ actions
+
+function send(text) {
+  const t = current();
+  if (!t.items.length) t.title = text.length > 40 ? `${text.slice(0, 40)}…` : text;
+  t.items.push({ kind: "user", text });
+  save();
+  renderThreads();
+  renderLog();
+  connection.send({ type: "message", thread_id: t.id, content: text });
+}
+
+function setStatus(kind, text) {
+  const status = $("#status");
+  status.textContent = text;
+  status.dataset.state = kind;
+}
+
+let connection = new Connection({ url: state.settings.url, token: state.settings.token, onFrame, onStatus: setStatus });
+
+$("#composer").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const input = $("#message");
+  const text = input.value.trim();
+  if (!text) return;
+  input.value = "";
+  send(text);
+});
+
+$("#message").addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey) {
+    event.preventDefault();
+    $("#composer").requestSubmit();
+  }
+});
+
+$("#new-thread").addEventListener("click", () => {
+  const id = newThreadId();
+  state.threads.unshift({ id, title: "New conversation", items: [] });
+  switchTo(id);
+});
+
+$("#toggle-threads").addEventListener("click", () => {
+  const open = document.body.classList.toggle("show-threads");
+  $("#toggle-threads").setAttribute("aria-expanded", String(open));
+});
+
+$("#open-settings").addEventListener("click", () => {
+  $("#ws-url").value = state.settings.url;
+  $("#ws-token").value = state.settings.token;
+  $("#settings").showModal();
+});
+
+$("#settings").addEventListener("close", () => {
+  if ($("#settings").returnValue !== "save") return;
+  state.settings = { url: $("#ws-url").value.trim() || defaultUrl(), token: $("#ws-token").value.trim() };
+  save();
+  connection.close();
+  connection = new Connection({ url: state.settings.url, token: state.settings.token, onFrame, onStatus: setStatus });
+});
+
+renderThreads();
+renderLog();

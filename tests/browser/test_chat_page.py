@@ -1,0 +1,123 @@
+"""The chat page in a real browser: streamed answers, approvals, rejections, errors, threads, reconnect."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from local_server import create_app
+from tests.browser.conftest import screenshot
+from tests.support.live_server import free_port, serve
+
+pytestmark = pytest.mark.browser
+
+
+def ask(page: Page, text: str) -> None:
+    page.get_by_label("Message").fill(text)
+    page.get_by_label("Message").press("Enter")
+
+
+def last_answer(page: Page) -> str:
+    return page.locator("#log .item.agent").last.inner_text()
+
+
+def test_ask_about_an_order_and_see_the_streamed_answer(page: Page) -> None:
+    expect(page.locator("#status")).to_have_text("Connected")
+    ask(page, "What is the status of order 1042?")
+    expect(page.locator("#log .item.tool")).to_have_text("Looking up order 1042…")
+    answer = page.locator("#log .item.agent").last
+    expect(answer).to_contain_text("has shipped with UPS")
+    expect(answer).not_to_have_class("item agent streaming")
+    expect(answer.locator(".who")).to_have_text("Order info")
+    expect(page.locator("#thread-list button.current")).to_have_text("What is the status of order 1042?")
+
+
+def test_cancel_and_approve(page: Page) -> None:
+    ask(page, "Please cancel order 1043")
+    card = page.get_by_role("form", name="Approval needed")
+    expect(card).to_contain_text("Cancel order 1043 (Wireless headphones, total 129.00)?")
+    card.get_by_role("button", name="Approve").click()
+    expect(page.locator("#log .item.agent").last).to_contain_text("Order 1043 has been cancelled.")
+    expect(card).to_contain_text("You approved this.")
+    ask(page, "What's the status of order 1043?")
+    expect(page.locator("#log .item.agent").last).to_contain_text("was cancelled")
+
+
+def test_reject_keeps_the_order(page: Page) -> None:
+    ask(page, "cancel order 1046")
+    page.get_by_role("form", name="Approval needed").get_by_role("button", name="Reject").click()
+    answer = page.locator("#log .item.agent").last
+    expect(answer.locator("p")).to_have_text("Understood. Order 1046 will remain active.")
+    expect(answer.locator(".who")).to_have_text("Order actions")
+
+
+def test_an_address_change_can_be_edited_before_approving(page: Page) -> None:
+    ask(page, "Change the address of order 1046 to 12 Oak Street, Springfield")
+    card = page.get_by_role("form", name="Approval needed")
+    field = card.get_by_label("new address")
+    expect(field).to_have_value("12 Oak Street, Springfield")
+    field.fill("14 Oak Street, Springfield")
+    card.get_by_role("button", name="Approve").click()
+    expect(page.locator("#log .item.agent").last).to_contain_text(
+        "Order 1046 will now ship to 14 Oak Street, Springfield."
+    )
+    expect(field).to_be_disabled()
+    expect(field).to_have_value("14 Oak Street, Springfield")
+
+
+def test_unknown_orders_and_protocol_errors_are_shown_in_place(page: Page) -> None:
+    ask(page, "Where is order 9999?")
+    expect(page.locator("#log .item.agent").last).to_contain_text(
+        "I couldn't find order 9999 on your account."
+    )
+    ask(page, "x" * 40_000)
+    error = page.get_by_role("alert")
+    expect(error).to_contain_text("Message too large")
+
+
+def test_conversations_are_separate_threads(page: Page) -> None:
+    ask(page, "Where is order 1042?")
+    expect(page.locator("#log .item.agent").last).to_contain_text("1042")
+    page.get_by_role("button", name="New conversation").click()
+    expect(page.locator("#log .item")).to_have_count(0)
+    ask(page, "hello")
+    expect(page.locator("#log .item.agent").last).to_contain_text("How can I help?")
+    page.locator("#thread-list button", has_text="Where is order 1042?").click()
+    expect(page.locator("#log .item.agent").last).to_contain_text("1042")
+
+
+def test_the_page_reconnects_when_the_server_comes_back(
+    browser: Browser, request: pytest.FixtureRequest
+) -> None:
+    port = free_port()
+    page = browser.new_page()
+    try:
+        with serve(create_app(), port=port) as url:
+            page.goto(url + "/")
+            expect(page.locator("#status")).to_have_text("Connected")
+        expect(page.locator("#status")).to_contain_text("Reconnecting")
+        with serve(create_app(), port=port):
+            expect(page.locator("#status")).to_have_text("Connected", timeout=20_000)
+            ask(page, "Where is order 1044?")
+            expect(page.locator("#log .item.agent").last).to_contain_text("was delivered")
+            screenshot(page, request)
+    finally:
+        page.context.close()
+
+
+def test_usable_on_a_phone(phone: Page) -> None:
+    ask(phone, "List my orders")
+    expect(phone.locator("#log .item.agent").last).to_contain_text("You have 5 orders")
+    phone.get_by_role("button", name="Conversations").click()
+    expect(phone.get_by_role("button", name="New conversation")).to_be_visible()
+
+
+def test_settings_are_kept(page: Page) -> None:
+    page.get_by_role("button", name="Settings").click()
+    url_field = page.get_by_label("WebSocket URL")
+    expect(url_field).to_have_value(page.url.replace("http://", "ws://").rstrip("/") + "/ws")
+    page.get_by_label("Token (optional)").fill("abc")
+    page.get_by_role("button", name="Save and reconnect").click()
+    page.reload()
+    page.get_by_role("button", name="Settings").click()
+    expect(page.get_by_label("Token (optional)")).to_have_value("abc")
