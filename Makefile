@@ -12,7 +12,9 @@ LAYER_LIMIT_BYTES := 262144000
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test lint build browser clean
+LANGGRAPH_VENV := .tools/langgraph
+
+.PHONY: install run test lint build browser bench clean
 
 install: $(STAMP)
 
@@ -53,6 +55,19 @@ build: install $(SAM_VENV)/bin/sam
 	@size=$$(du -sb .aws-sam/build/RuntimeLayer | cut -f1); \
 	  echo "layer unzipped: $$size bytes (limit $(LAYER_LIMIT_BYTES))"; \
 	  test $$size -lt $(LAYER_LIMIT_BYTES)
+
+$(LANGGRAPH_VENV)/bin/langgraph: requirements/bench.txt layers/runtime/requirements.txt
+	$(PYTHON) -m venv $(LANGGRAPH_VENV)
+	$(LANGGRAPH_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/bench.txt
+	@touch $@
+
+# Every benchmark, side by side with its baseline; figures go to docs/performance.md.
+bench: install $(LANGGRAPH_VENV)/bin/langgraph
+	$(BIN)/python -m bench.turn_overhead
+	$(BIN)/python -m bench.concurrency
+	$(BIN)/python -m bench.sender
+	$(BIN)/python -m bench.dynamodb_cost
+	$(BIN)/python -m bench.cold_start
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if args.store == "dynamodb":
+        from chat_runtime.aws.worker import CHECKPOINT_ONCE
         from support_agent.settings import Settings
 
         from local_server.dynamodb import dynamodb_backend
@@ -40,7 +41,7 @@ def main(argv: list[str] | None = None) -> None:
             os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
         settings = Settings()
         graph, sessions = dynamodb_backend(settings, args.endpoint_url, args.table_prefix)
-        app = create_app(graph=graph, session_manager=sessions)
+        app = create_app(graph=graph, session_manager=sessions, stream_options=CHECKPOINT_ONCE)
     else:
         app = create_app()
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)

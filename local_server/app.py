@@ -41,6 +41,7 @@ def create_app(
     *,
     session_manager: SessionManager | None = None,
     configurable: Mapping[str, Any] | None = None,
+    stream_options: Mapping[str, Any] | None = None,
 ) -> Starlette:
     """Build the local server.
 
@@ -49,6 +50,7 @@ def create_app(
         session_ttl: Seconds of inactivity after which a thread expires (0: any later frame).
         session_manager: Where sessions live; defaults to memory with `session_ttl`.
         configurable: Extra run-config entries for every turn; the default acts for the demo customer.
+        stream_options: Extra `graph.astream` arguments (e.g. `{"durability": "exit"}` on DynamoDB).
 
     Returns:
         A Starlette app with `/ws`, `/api/health` and `app.state.session_manager`.
@@ -58,7 +60,7 @@ def create_app(
 
         graph = build_default_graph()
     sessions = session_manager or InMemorySessionManager(ttl_seconds=session_ttl)
-    runner = TurnRunner(graph=graph, sessions=sessions)
+    runner = TurnRunner(graph=graph, sessions=sessions, stream_options=dict(stream_options or {}))
     locks = ThreadLocks()
     turn_tasks: set[asyncio.Task[None]] = set()
     run_config = dict(configurable if configurable is not None else {"customer_id": DEMO_CUSTOMER_ID})

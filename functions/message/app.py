@@ -2,17 +2,15 @@
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from chat_runtime.aws.routes import default_route_deps, on_client_frame
 
 logger = Logger()
 copy_config_to_registered_loggers(source_logger=logger, include={"chat_runtime", "support_agent"})
-tracer = Tracer()
 
 
 @logger.inject_lambda_context(correlation_id_path="requestContext.connectionId")
-@tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return on_client_frame(event, default_route_deps())

@@ -129,3 +129,21 @@ async def test_gone_stops_sending_and_marks_the_connection() -> None:
         stub.assert_no_pending_responses()
     assert sink.stats.gone and marked == ["c5"]
     assert sink.stats.calls == 2 and sink.stats.frames_posted == 1
+
+
+async def test_a_fast_stream_is_paced_and_the_turn_end_is_flushed_at_once(client: Any) -> None:
+    loop = asyncio.get_running_loop()
+    async with ApiGatewaySender(client, "c6", min_interval=0.05) as sink:
+        for n in range(100):
+            await sink(token(f"t{n} "))
+            await asyncio.sleep(0.002)
+        ended = loop.time()
+        await sink(MessageCompleteFrame(thread_id="t"))
+        for _ in range(1000):  # poll moto's backend until the closing frame is there
+            if sink.stats.frames_posted and read_frames("c6")[-1]["type"] == "message_complete":
+                break
+            await asyncio.sleep(0.001)
+        flushed = loop.time() - ended
+    assert "".join(f.get("content", "") for f in read_frames("c6")) == "".join(f"t{n} " for n in range(100))
+    assert sink.stats.calls <= 12, sink.stats  # about one post per 50 ms window instead of 100
+    assert flushed < 0.1

@@ -71,7 +71,7 @@ class RouteDeps:
 @cache
 def default_route_deps() -> RouteDeps:
     """The route handlers' dependencies from the environment, built once per Lambda container."""
-    return RouteDeps.from_settings(AwsSettings())
+    return RouteDeps.from_settings(AwsSettings.from_environment())
 
 
 def on_connect(event: dict[str, Any], deps: RouteDeps) -> dict[str, Any]:

@@ -1,9 +1,11 @@
 """The API Gateway sink: frames go out through `post_to_connection` from a background task.
 
-The model never waits for the network: `__call__` only queues. The sender posts one frame per call while it
-keeps up; when frames pile up behind a slow call, consecutive tokens of the same agent are merged into one
-frame (never over the frame limit), so the number of calls drops under load. Throttling is retried with
-backoff; `GoneException` stops sending (the turn still finishes and is saved).
+The model never waits for the network: `__call__` only queues. Posts are paced: at most one per
+`min_interval` per connection, and everything that queued meanwhile goes in that post, consecutive tokens of
+the same agent merged into one frame (never over the frame limit). A slow stream therefore gets one frame per
+token; a fast one, or a slow network, gets fewer, fuller frames, which API Gateway bills and rate-limits per
+message. A frame that ends the turn is flushed at once. Throttling is retried with backoff; `GoneException`
+stops sending (the turn still finishes and is saved).
 """
 
 from __future__ import annotations
@@ -16,11 +18,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from chat_runtime.aws.gateway import GONE_CODES, THROTTLE_CODES, error_code
-from chat_runtime.protocol import MAX_FRAME_BYTES, ServerFrame, TokenFrame, ToolCallFrame, encode_frame
+from chat_runtime.protocol import (
+    MAX_FRAME_BYTES,
+    ErrorFrame,
+    InterruptFrame,
+    MessageCompleteFrame,
+    ServerFrame,
+    TokenFrame,
+    ToolCallFrame,
+    encode_frame,
+)
 
 logger = logging.getLogger(__name__)
 
 _CLOSE = object()
+DEFAULT_MIN_INTERVAL = 0.05
+_TURN_ENDS = (MessageCompleteFrame, InterruptFrame, ErrorFrame)
 
 
 @dataclass(slots=True)
@@ -48,6 +61,7 @@ class ApiGatewaySender:
         *,
         on_gone: Callable[[], None] | None = None,
         max_frame_bytes: int = MAX_FRAME_BYTES,
+        min_interval: float = DEFAULT_MIN_INTERVAL,
         max_attempts: int = 6,
         base_delay: float = 0.05,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -56,6 +70,8 @@ class ApiGatewaySender:
         self._connection_id = connection_id
         self._on_gone = on_gone
         self._max_frame_bytes = max_frame_bytes
+        self._min_interval = min_interval
+        self._last_post = float("-inf")
         self._max_attempts = max_attempts
         self._base_delay = base_delay
         self._sleep = sleep
@@ -79,18 +95,30 @@ class ApiGatewaySender:
 
     async def _run(self) -> None:
         closing = False
+        loop = asyncio.get_running_loop()
         while not closing:
             batch = [await self._queue.get()]
+            deadline = self._last_post + self._min_interval
+            while not self._flush_now(batch[-1]) and loop.time() < deadline:
+                try:
+                    batch.append(await asyncio.wait_for(self._queue.get(), deadline - loop.time()))
+                except TimeoutError:
+                    break
             while not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             if batch[-1] is _CLOSE:
                 batch.pop()
                 closing = True
+            self._last_post = loop.time()
             for frame in self._coalesce(batch):
                 if self.stats.gone:
                     self.stats.dropped += 1
                     continue
                 await self._post(frame)
+
+    @staticmethod
+    def _flush_now(item: Any) -> bool:
+        return item is _CLOSE or isinstance(item, _TURN_ENDS)
 
     def _coalesce(self, frames: list[ServerFrame]) -> list[ServerFrame]:
         """Merge runs of tokens from the same agent; split anything over the frame limit."""

@@ -1,0 +1,82 @@
+"""Start the servers the benchmarks compare: our local server and LangGraph's own (`langgraph dev`)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+from tests.support.live_server import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+LANGGRAPH = ROOT / ".tools" / "langgraph" / "bin" / "langgraph"
+
+
+def _wait(url: str, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {seconds} s")
+
+
+@contextlib.contextmanager
+def _running(command: list[str], health: str, **kwargs: object) -> Iterator[subprocess.Popen[bytes]]:
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kwargs)  # type: ignore[call-overload]
+    try:
+        _wait(health, process)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@contextlib.contextmanager
+def local_server(*args: str) -> Iterator[tuple[str, int]]:
+    """Our server (`python -m local_server`); yields (ws URL, pid)."""
+    port = free_port()
+    command = [sys.executable, "-m", "local_server", "--port", str(port), "--log-level", "warning", *args]
+    with _running(command, f"http://127.0.0.1:{port}/api/health", cwd=ROOT) as process:
+        yield f"ws://127.0.0.1:{port}/ws", process.pid
+
+
+@contextlib.contextmanager
+def langgraph_dev() -> Iterator[str]:
+    """LangGraph's in-memory server on the same graph; yields its base URL."""
+    if not LANGGRAPH.exists():
+        raise RuntimeError(
+            "LangGraph's server is not installed: run `make bench` (it creates .tools/langgraph)"
+        )
+    port = free_port()
+    env = {
+        **os.environ,
+        "LANGSMITH_TRACING": "false",
+        "LANGGRAPH_CLI_NO_ANALYTICS": "1",
+        "LANGGRAPH_NO_VERSION_CHECK": "1",
+        "PYTHONPATH": str(ROOT / "layers" / "runtime"),
+    }
+    command = [
+        str(LANGGRAPH),
+        "dev",
+        "--no-browser",
+        "--no-reload",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    with _running(command, f"http://127.0.0.1:{port}/ok", cwd=ROOT / "bench" / "langgraph_app", env=env):
+        yield f"http://127.0.0.1:{port}"
