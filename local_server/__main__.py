@@ -7,6 +7,7 @@ import logging
 import os
 
 import uvicorn
+from chat_runtime.auth import TokenVerifier
 
 from local_server.app import create_app
 
@@ -31,6 +32,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    verifier = TokenVerifier.from_environment()
+    if verifier is None:
+        logging.getLogger("local_server").warning(
+            "DEMO MODE: no JWT_SECRET or JWKS_URL configured, every connection acts as demo-customer"
+        )
     if args.store == "dynamodb":
         from chat_runtime.aws.worker import CHECKPOINT_ONCE
         from support_agent.settings import Settings
@@ -41,9 +47,11 @@ def main(argv: list[str] | None = None) -> None:
             os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
         settings = Settings()
         graph, sessions = dynamodb_backend(settings, args.endpoint_url, args.table_prefix)
-        app = create_app(graph=graph, session_manager=sessions, stream_options=CHECKPOINT_ONCE)
+        app = create_app(
+            graph=graph, session_manager=sessions, stream_options=CHECKPOINT_ONCE, verifier=verifier
+        )
     else:
-        app = create_app()
+        app = create_app(verifier=verifier)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
 
 

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from chat_runtime.auth import TokenVerifier
 from chat_runtime.engine import TurnGraph
 from chat_runtime.http import HEALTH_ROUTE
 from chat_runtime.sessions import DEFAULT_SESSION_TTL_SECONDS, InMemorySessionManager, SessionManager
@@ -42,6 +43,7 @@ def create_app(
     session_manager: SessionManager | None = None,
     configurable: Mapping[str, Any] | None = None,
     stream_options: Mapping[str, Any] | None = None,
+    verifier: TokenVerifier | None = None,
 ) -> Starlette:
     """Build the local server.
 
@@ -51,6 +53,8 @@ def create_app(
         session_manager: Where sessions live; defaults to memory with `session_ttl`.
         configurable: Extra run-config entries for every turn; the default acts for the demo customer.
         stream_options: Extra `graph.astream` arguments (e.g. `{"durability": "exit"}` on DynamoDB).
+        verifier: Checks each connection's `?token=` JWT; without one the server runs in demo mode, every
+            connection acting as the demo customer.
 
     Returns:
         A Starlette app with `/ws`, `/api/health` and `app.state.session_manager`.
@@ -66,7 +70,7 @@ def create_app(
     run_config = dict(configurable if configurable is not None else {"customer_id": DEMO_CUSTOMER_ID})
 
     async def websocket_endpoint(websocket: WebSocket) -> None:
-        await ChatSocket(websocket, runner, locks, turn_tasks, run_config).serve()
+        await ChatSocket(websocket, runner, locks, turn_tasks, run_config, verifier).serve()
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

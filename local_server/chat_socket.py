@@ -7,6 +7,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from chat_runtime.auth import AuthError, TokenVerifier, thread_key
 from chat_runtime.protocol import (
     ErrorCode,
     ErrorFrame,
@@ -23,6 +24,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from local_server.thread_locks import ThreadLocks
 
 logger = logging.getLogger(__name__)
+POLICY_VIOLATION = 1008
 
 
 class ChatSocket:
@@ -40,17 +42,29 @@ class ChatSocket:
         locks: ThreadLocks,
         turn_tasks: set[asyncio.Task[None]],
         configurable: Mapping[str, Any],
+        verifier: TokenVerifier | None = None,
     ) -> None:
         self._websocket = websocket
         self._runner = runner
         self._locks = locks
         self._turn_tasks = turn_tasks
         self._configurable = configurable
+        self._verifier = verifier
+        self._owner: str | None = None
         self._send_lock = asyncio.Lock()
         self._open = False
 
     async def serve(self) -> None:
-        """Accept the connection and serve it until the client leaves."""
+        """Authenticate, accept the connection and serve it until the client leaves."""
+        if self._verifier is not None:
+            try:
+                principal = self._verifier.verify(self._websocket.query_params.get("token"))
+            except AuthError as error:
+                logger.info("refused a connection: %s", error)
+                await self._websocket.close(code=POLICY_VIOLATION)  # before accept: HTTP 403
+                return
+            self._owner = principal.subject
+            self._configurable = {**self._configurable, "customer_id": principal.customer_id}
         await self._websocket.accept()
         self._open = True
         try:
@@ -83,9 +97,11 @@ class ChatSocket:
         task.add_done_callback(self._turn_tasks.discard)
 
     async def _run_turn(self, frame: MessageFrame | InterruptResponseFrame) -> None:
-        async with self._locks.hold(frame.thread_id):
+        async with self._locks.hold(thread_key(frame.thread_id, self._owner)):
             try:
-                await self._runner.handle(frame, self.send, configurable=self._configurable)
+                await self._runner.handle(
+                    frame, self.send, configurable=self._configurable, owner=self._owner
+                )
             except Exception:
                 logger.exception("turn handling failed", extra={"thread_id": frame.thread_id})
                 await self.send(

@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import ANY, Stubber
+from chat_runtime.auth import thread_key
 from chat_runtime.aws import worker
 from chat_runtime.aws.gateway import management_client
 
@@ -22,9 +23,10 @@ from tests.support.lambdas import REGION, Deployment, _sqs_record
 pytestmark = pytest.mark.integration
 
 
-def human_messages(thread_id: str) -> list[str]:
+def human_messages(thread_id: str, owner: str = "user-123") -> list[str]:
     deps = worker.default_worker_deps()
-    state = deps.runner.graph.get_state({"configurable": {"thread_id": thread_id}})  # type: ignore[attr-defined]
+    config = {"configurable": {"thread_id": thread_key(thread_id, owner)}}
+    state = deps.runner.graph.get_state(config)  # type: ignore[attr-defined]
     return [m.text for m in state.values.get("messages", []) if m.type == "human"]
 
 

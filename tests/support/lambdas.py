@@ -21,6 +21,7 @@ EVENTS = ROOT / "tests" / "events"
 REGION = "us-east-1"
 DEFAULT_ACCOUNT_ID = "123456789012"  # moto's account
 FUNCTIONS = {
+    "authorizer": "AuthorizerFunction",
     "connect": "ConnectFunction",
     "disconnect": "DisconnectFunction",
     "message": "MessageFunction",
@@ -85,9 +86,16 @@ class Deployment:
         self.handlers = {folder: load_handler_module(folder) for folder in FUNCTIONS}
         self._seen: dict[str, int] = {}
 
-    def connect(self, connection_id: str | None = None) -> str:
+    def connect(
+        self,
+        connection_id: str | None = None,
+        principal: str = "user-123",
+        customer_id: str = "demo-customer",
+    ) -> str:
+        """Open a connection as the authorizer would have let `principal` (acting for `customer_id`) in."""
         connection_id = connection_id or f"conn-{uuid.uuid4().hex[:10]}="
-        response = self.invoke("connect", event("connect", connectionId=connection_id))
+        identity = {"principalId": principal, "principal": principal, "customer_id": customer_id}
+        response = self.invoke("connect", event("connect", connectionId=connection_id, authorizer=identity))
         assert response == {"statusCode": 200}
         return connection_id
 

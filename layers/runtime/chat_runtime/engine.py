@@ -79,6 +79,7 @@ async def run_turn(
     *,
     configurable: Mapping[str, Any] | None = None,
     stream_options: Mapping[str, Any] | None = None,
+    thread_key: str | None = None,
 ) -> TurnOutcome:
     """Run one turn and push its frames to `sink`.
 
@@ -92,11 +93,12 @@ async def run_turn(
         sink: Where frames go.
         configurable: Extra `configurable` entries for the run (e.g. `customer_id`).
         stream_options: Extra keyword arguments for `graph.astream` (e.g. `durability`).
+        thread_key: The checkpointer's thread id when it differs from the client's (scoped to an owner).
 
     Returns:
         The outcome, with the approvals the thread waits for.
     """
-    config = thread_config(thread_id, configurable)
+    config = thread_config(thread_key or thread_id, configurable)
     translator = _StreamTranslator(thread_id, sink)
     try:
         async for item in graph.astream(

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chat_runtime.admission import Admitted, admit
+from chat_runtime.auth import thread_key
 from chat_runtime.engine import FrameSink, TurnGraph, TurnOutcome, run_turn
 from chat_runtime.protocol import InterruptResponseFrame, MessageFrame
 from chat_runtime.sessions import SessionManager, SessionRecord, ThreadStatus
@@ -36,6 +37,7 @@ class TurnRunner:
         sink: FrameSink,
         *,
         configurable: Mapping[str, Any] | None = None,
+        owner: str | None = None,
     ) -> TurnOutcome | None:
         """Admit `frame`, run its turn and store the thread's new status.
 
@@ -43,19 +45,21 @@ class TurnRunner:
             frame: A parsed client frame.
             sink: Where the turn's frames (or the refusal) go.
             configurable: Transport facts for the run's config (e.g. `customer_id`).
+            owner: The authenticated principal; threads are scoped to it (None: the demo's single user).
 
         Returns:
             The turn's outcome, or None when the frame was refused.
         """
         thread_id = frame.thread_id
-        record = self.sessions.get_state(thread_id)
+        key = thread_key(thread_id, owner)
+        record = self.sessions.get_state(key)
         decision = admit(frame, record, self.sessions.now())
         if not isinstance(decision, Admitted):
             await sink(decision.error.to_frame())
             for interrupt in decision.resend:
                 await sink(interrupt)
             return None
-        running = (record or SessionRecord(thread_id)).transition(ThreadStatus.RUNNING)
+        running = (record or SessionRecord(key, owner=owner)).transition(ThreadStatus.RUNNING)
         running = self.sessions.touch(running)
         outcome = await run_turn(
             self.graph,
@@ -64,6 +68,7 @@ class TurnRunner:
             sink,
             configurable=configurable,
             stream_options=self.stream_options,
+            thread_key=key,
         )
         status = ThreadStatus.AWAITING_APPROVAL if outcome.pending_interrupts else ThreadStatus.IDLE
         self.sessions.touch(running.transition(status, outcome.pending_interrupts))

@@ -1,7 +1,7 @@
 """The connections table: who is behind each API Gateway connection, and whether it is still there.
 
-Item: `connection_id` (partition key), `customer_id`, `connected_at`, `gone` (bool), `ttl` (DynamoDB TTL,
-just past API Gateway's two-hour connection limit).
+Item: `connection_id` (partition key), `principal` and `customer_id` (from the authorizer), `connected_at`,
+`gone` (bool), `ttl` (DynamoDB TTL, just past API Gateway's two-hour connection limit).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ class Connection:
     customer_id: str
     connected_at: float
     gone: bool = False
+    principal: str | None = None
 
 
 class ConnectionStore:
@@ -35,12 +36,16 @@ class ConnectionStore:
         self.table_name = table_name
         self._client = client
 
-    def add(self, connection_id: str, customer_id: str, now: float | None = None) -> Connection:
-        """Record a new connection."""
+    def add(
+        self, connection_id: str, customer_id: str, principal: str | None = None, now: float | None = None
+    ) -> Connection:
+        """Record a new connection and who is behind it."""
         connected_at = time.time() if now is None else now
+        identity = {"principal": {"S": principal}} if principal else {}
         self._client.put_item(
             TableName=self.table_name,
             Item={
+                **identity,
                 "connection_id": {"S": connection_id},
                 "customer_id": {"S": customer_id},
                 "connected_at": {"N": str(int(connected_at))},
@@ -48,7 +53,7 @@ class ConnectionStore:
                 "ttl": {"N": str(int(connected_at) + MAX_CONNECTION_SECONDS + TTL_MARGIN_SECONDS)},
             },
         )
-        return Connection(connection_id, customer_id, connected_at)
+        return Connection(connection_id, customer_id, connected_at, principal=principal)
 
     def get(self, connection_id: str) -> Connection | None:
         """The connection, or None when it is unknown."""
@@ -62,6 +67,7 @@ class ConnectionStore:
             item["customer_id"]["S"],
             float(item["connected_at"]["N"]),
             item.get("gone", {}).get("BOOL", False),
+            item.get("principal", {}).get("S"),
         )
 
     def mark_gone(self, connection_id: str) -> None:

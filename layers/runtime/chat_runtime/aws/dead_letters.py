@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chat_runtime.auth import thread_key
 from chat_runtime.aws.gateway import management_client, post_frames
 from chat_runtime.aws.jobs import JobKind, TurnJob
 from chat_runtime.protocol import ErrorCode, ErrorFrame
@@ -14,7 +15,7 @@ def report_dead_letter(job: TurnJob, sessions: SessionManager) -> None:
     """Send an `error` frame for a turn that never completed, and mark its thread idle again."""
     if job.kind is JobKind.PURGE:
         return
-    record = sessions.get_state(job.thread_id)
+    record = sessions.get_state(thread_key(job.thread_id, job.owner))
     if record is not None and record.status is ThreadStatus.RUNNING:
         sessions.touch(record.transition(ThreadStatus.IDLE))
     error = ErrorFrame(code=ErrorCode.INTERNAL_ERROR, message=FAILED_MESSAGE, thread_id=job.thread_id)

@@ -33,6 +33,7 @@ class TurnJob(BaseModel):
         connection_id: The API Gateway connection to answer on.
         endpoint_url: The connection management endpoint (`https://{domain}/{stage}`).
         customer_id: The authenticated customer of the connection.
+        owner: The authenticated principal; the thread's storage is scoped to it.
         request_id: API Gateway's id of the request that queued the job.
         queued_at: Unix time the job was queued.
     """
@@ -43,6 +44,7 @@ class TurnJob(BaseModel):
     connection_id: str
     endpoint_url: str
     customer_id: str
+    owner: str | None = None
     request_id: str
     queued_at: float = Field(default_factory=time.time)
 

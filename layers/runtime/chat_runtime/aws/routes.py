@@ -22,6 +22,7 @@ from aws_lambda_powertools.utilities.parser.models import (
 from pydantic import Field
 
 from chat_runtime.admission import Rejected, admit
+from chat_runtime.auth import thread_key
 from chat_runtime.aws.connections import ConnectionStore
 from chat_runtime.aws.dynamodb_sessions import DynamoDBSessionManager
 from chat_runtime.aws.gateway import endpoint_url, management_client, post_frames
@@ -41,6 +42,9 @@ class ConnectEvent(APIGatewayWebSocketConnectEventModel):
     query_string_parameters: dict[str, str] | None = Field(None, alias="queryStringParameters")
 
 
+UNAUTHORIZED = {"statusCode": 401}
+
+
 @dataclass
 class RouteDeps:
     """What the route handlers talk to."""
@@ -50,6 +54,7 @@ class RouteDeps:
     sqs: Any
     queue_url: str
     default_customer_id: str
+    allow_anonymous: bool = False
 
     @classmethod
     def from_settings(cls, settings: AwsSettings) -> RouteDeps:
@@ -65,6 +70,7 @@ class RouteDeps:
             sqs=boto3.client("sqs"),
             queue_url=settings.turn_queue_url,
             default_customer_id=settings.demo_customer_id,
+            allow_anonymous=settings.allow_anonymous,
         )
 
 
@@ -75,9 +81,16 @@ def default_route_deps() -> RouteDeps:
 
 
 def on_connect(event: dict[str, Any], deps: RouteDeps) -> dict[str, Any]:
-    """Record the connection and its customer."""
+    """Record the connection and the principal and customer the authorizer vouched for."""
     request = parse(event=event, model=ConnectEvent)
-    deps.connections.add(request.request_context.connection_id, deps.default_customer_id)
+    identity = event.get("requestContext", {}).get("authorizer") or {}
+    customer, principal = identity.get("customer_id"), identity.get("principal")
+    if not customer or not principal:
+        if not deps.allow_anonymous:
+            logger.warning("refused a connection without an authorizer context")
+            return UNAUTHORIZED
+        customer, principal = deps.default_customer_id, None
+    deps.connections.add(request.request_context.connection_id, customer, principal)
     return OK
 
 
@@ -112,9 +125,10 @@ def on_client_frame(event: dict[str, Any], deps: RouteDeps) -> dict[str, Any]:
         connection_id=connection_id,
         endpoint_url=endpoint,
         customer_id=connection.customer_id,
+        owner=connection.principal,
         request_id=context.request_id,
     )
-    record = deps.sessions.get_state(frame.thread_id)
+    record = deps.sessions.get_state(thread_key(frame.thread_id, connection.principal))
     # While a turn runs, its outcome is unknown here: the worker decides, in FIFO order.
     if record is None or record.status is not ThreadStatus.RUNNING:
         decision = admit(frame, record, deps.sessions.now())

@@ -28,6 +28,7 @@ class AwsSettings:
     session_ttl_seconds: int = 1800
     demo_customer_id: str = "demo-customer"
     dynamodb_endpoint_url: str | None = None
+    allow_anonymous: bool = False
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> AwsSettings:
@@ -52,4 +53,5 @@ class AwsSettings:
             session_ttl_seconds=int(ttl_text),
             demo_customer_id=environ.get("DEMO_CUSTOMER_ID", "demo-customer"),
             dynamodb_endpoint_url=environ.get("DYNAMODB_ENDPOINT_URL") or None,
+            allow_anonymous=environ.get("ALLOW_ANONYMOUS", "").lower() == "true",
         )

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from chat_runtime.auth import thread_key
 from chat_runtime.aws.connections import ConnectionStore
 from chat_runtime.aws.dynamodb_sessions import DynamoDBSessionManager
 from chat_runtime.aws.gateway import management_client
@@ -82,8 +83,9 @@ class WorkerDeps:
 async def process_job(job: TurnJob, deps: WorkerDeps) -> TurnReport:
     """Run one job: a turn (streamed to the job's connection) or the purge of an expired thread."""
     started = time.monotonic()
+    key = thread_key(job.thread_id, job.owner)
     if job.kind is JobKind.PURGE or job.frame is None:
-        await asyncio.to_thread(deps.checkpointer.delete_thread, job.thread_id)
+        await asyncio.to_thread(deps.checkpointer.delete_thread, key)
         return TurnReport(None, time.monotonic() - started, None, SenderStats())
     first_token: list[float] = []
     client = deps.gateway(job.endpoint_url)
@@ -96,10 +98,12 @@ async def process_job(job: TurnJob, deps: WorkerDeps) -> TurnReport:
             await sender(frame)
 
         sink: FrameSink = timed
-        outcome = await deps.runner.handle(job.frame, sink, configurable={"customer_id": job.customer_id})
-    record = deps.runner.sessions.get_state(job.thread_id)
+        outcome = await deps.runner.handle(
+            job.frame, sink, configurable={"customer_id": job.customer_id}, owner=job.owner
+        )
+    record = deps.runner.sessions.get_state(key)
     if outcome is None and record is not None and record.is_expired(deps.runner.sessions.now()):
-        await asyncio.to_thread(deps.checkpointer.delete_thread, job.thread_id)
+        await asyncio.to_thread(deps.checkpointer.delete_thread, key)
     approved = job.frame.approved if isinstance(job.frame, InterruptResponseFrame) else None
     return TurnReport(
         outcome, time.monotonic() - started, first_token[0] if first_token else None, sender.stats, approved
