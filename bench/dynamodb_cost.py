@@ -26,13 +26,13 @@ from typing import Any
 
 import boto3
 import botocore.client
-from chat_runtime.aws import gateway, routes, worker
 from moto import mock_aws
-from support_agent.orders.dynamodb import DynamoDBOrderStore
-from support_agent.orders.store import load_demo_orders
 
 from bench.common import table
+from chat_runtime.aws import gateway, routes, worker
 from local_server.stack import create_stack
+from support_agent.orders.dynamodb import DynamoDBOrderStore
+from support_agent.orders.store import load_demo_orders
 from tests.support.lambdas import REGION, Deployment
 
 TURNS = 50

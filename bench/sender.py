@@ -20,10 +20,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import boto3
-from chat_runtime.aws.sender import ApiGatewaySender
-from chat_runtime.protocol import MessageCompleteFrame, TokenFrame, encode_frame
 
 from bench.common import table
+from chat_runtime.aws.sender import ApiGatewaySender
+from chat_runtime.protocol import MessageCompleteFrame, TokenFrame, encode_frame
 
 TOKENS = 300
 TOKENS_PER_SECOND = 100

@@ -7,8 +7,8 @@ import logging
 import os
 
 import uvicorn
-from chat_runtime.auth import TokenVerifier
 
+from chat_runtime.auth import TokenVerifier
 from local_server.app import create_app
 
 
@@ -39,9 +39,8 @@ def main(argv: list[str] | None = None) -> None:
         )
     if args.store == "dynamodb":
         from chat_runtime.aws.worker import CHECKPOINT_ONCE
-        from support_agent.settings import Settings
-
         from local_server.dynamodb import dynamodb_backend
+        from support_agent.settings import Settings
 
         if args.endpoint_url:
             os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")

@@ -9,21 +9,22 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from chat_runtime.auth import TokenVerifier
-from chat_runtime.engine import TurnGraph
-from chat_runtime.http import HEALTH_ROUTE
-from chat_runtime.sessions import DEFAULT_SESSION_TTL_SECONDS, InMemorySessionManager, SessionManager
-from chat_runtime.turns import TurnRunner
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
-from support_agent.orders.store import DEMO_CUSTOMER_ID
 
+from chat_runtime.auth import TokenVerifier
+from chat_runtime.engine import TurnGraph
+from chat_runtime.http import HEALTH_ROUTE
+from chat_runtime.limits import DEFAULT_BURST, DEFAULT_FRAMES_PER_SECOND, TokenBucket
+from chat_runtime.sessions import DEFAULT_SESSION_TTL_SECONDS, InMemorySessionManager, SessionManager
+from chat_runtime.turns import DEFAULT_MAX_TURN_SECONDS, TurnRunner
 from local_server.chat_socket import ChatSocket
 from local_server.thread_locks import ThreadLocks
+from support_agent.orders.store import DEMO_CUSTOMER_ID
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,8 @@ def create_app(
     configurable: Mapping[str, Any] | None = None,
     stream_options: Mapping[str, Any] | None = None,
     verifier: TokenVerifier | None = None,
+    rate_limit: tuple[float, int] | None = (DEFAULT_FRAMES_PER_SECOND, DEFAULT_BURST),
+    max_turn_seconds: float | None = DEFAULT_MAX_TURN_SECONDS,
 ) -> Starlette:
     """Build the local server.
 
@@ -55,6 +58,8 @@ def create_app(
         stream_options: Extra `graph.astream` arguments (e.g. `{"durability": "exit"}` on DynamoDB).
         verifier: Checks each connection's `?token=` JWT; without one the server runs in demo mode, every
             connection acting as the demo customer.
+        rate_limit: Frames per second and burst allowed per connection (None: unlimited).
+        max_turn_seconds: A turn running longer is stopped with a `turn_timeout` error.
 
     Returns:
         A Starlette app with `/ws`, `/api/health` and `app.state.session_manager`.
@@ -64,13 +69,19 @@ def create_app(
 
         graph = build_default_graph()
     sessions = session_manager or InMemorySessionManager(ttl_seconds=session_ttl)
-    runner = TurnRunner(graph=graph, sessions=sessions, stream_options=dict(stream_options or {}))
+    runner = TurnRunner(
+        graph=graph,
+        sessions=sessions,
+        stream_options=dict(stream_options or {}),
+        max_turn_seconds=max_turn_seconds,
+    )
     locks = ThreadLocks()
     turn_tasks: set[asyncio.Task[None]] = set()
     run_config = dict(configurable if configurable is not None else {"customer_id": DEMO_CUSTOMER_ID})
 
     async def websocket_endpoint(websocket: WebSocket) -> None:
-        await ChatSocket(websocket, runner, locks, turn_tasks, run_config, verifier).serve()
+        bucket = TokenBucket(*rate_limit) if rate_limit is not None else None
+        await ChatSocket(websocket, runner, locks, turn_tasks, run_config, verifier, bucket).serve()
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

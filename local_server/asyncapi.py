@@ -10,6 +10,9 @@ import sys
 from typing import Any, get_args
 
 import yaml
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
 from chat_runtime.protocol import (
     ErrorFrame,
     InterruptFrame,
@@ -19,8 +22,6 @@ from chat_runtime.protocol import (
     TokenFrame,
     ToolCallFrame,
 )
-from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
 
 CLIENT_FRAMES: tuple[type[BaseModel], ...] = (MessageFrame, InterruptResponseFrame)
 SERVER_FRAMES: tuple[type[BaseModel], ...] = (

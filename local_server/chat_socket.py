@@ -7,7 +7,10 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
 from chat_runtime.auth import AuthError, TokenVerifier, thread_key
+from chat_runtime.limits import TokenBucket, rate_limited
 from chat_runtime.protocol import (
     ErrorCode,
     ErrorFrame,
@@ -19,8 +22,6 @@ from chat_runtime.protocol import (
     parse_client_frame,
 )
 from chat_runtime.turns import TurnRunner
-from starlette.websockets import WebSocket, WebSocketDisconnect
-
 from local_server.thread_locks import ThreadLocks
 
 logger = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ class ChatSocket:
         turn_tasks: set[asyncio.Task[None]],
         configurable: Mapping[str, Any],
         verifier: TokenVerifier | None = None,
+        rate_limit: TokenBucket | None = None,
     ) -> None:
         self._websocket = websocket
         self._runner = runner
@@ -51,6 +53,7 @@ class ChatSocket:
         self._configurable = configurable
         self._verifier = verifier
         self._owner: str | None = None
+        self._rate_limit = rate_limit
         self._send_lock = asyncio.Lock()
         self._open = False
 
@@ -72,6 +75,9 @@ class ChatSocket:
                 message = await self._websocket.receive()
                 if message["type"] == "websocket.disconnect":
                     break
+                if self._rate_limit is not None and not self._rate_limit.allow():
+                    await self.send(rate_limited().to_frame())
+                    continue
                 raw = message.get("text")
                 parsed = parse_client_frame(raw if raw is not None else message.get("bytes") or b"")
                 if isinstance(parsed, ProtocolError):

@@ -6,6 +6,7 @@ from typing import Any
 
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph.state import CompiledStateGraph
+
 from support_agent.factory import build_agent
 from support_agent.settings import Settings
 

@@ -22,12 +22,12 @@ def dynamodb_backend(
     """
     import boto3
     from langgraph_checkpoint_aws import DynamoDBSaver
+
+    from local_server.stack import create_stack
     from support_agent.factory import build_chat_model
     from support_agent.graph import build_support_graph
     from support_agent.orders.dynamodb import DynamoDBOrderStore
     from support_agent.orders.store import load_demo_orders
-
-    from local_server.stack import create_stack
 
     stack = create_stack(boto3.Session(), prefix, endpoint_url=endpoint_url)
     orders = DynamoDBOrderStore(stack.names["OrdersTable"], endpoint_url=endpoint_url)

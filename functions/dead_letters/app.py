@@ -8,6 +8,7 @@ from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, proce
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from chat_runtime.aws.dead_letters import report_dead_letter
 from chat_runtime.aws.jobs import TurnJob
 from chat_runtime.aws.routes import default_route_deps

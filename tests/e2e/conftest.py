@@ -18,12 +18,12 @@ from typing import Any
 from unittest.mock import AsyncMock, MagicMock
 
 import langchain_core
-from chat_runtime.sessions import DEFAULT_SESSION_TTL_SECONDS
 from langchain_core.messages import AIMessageChunk, message_chunk_to_message
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command, Interrupt, PregelTask, StateSnapshot
 from starlette.applications import Starlette
 
+from chat_runtime.sessions import DEFAULT_SESSION_TTL_SECONDS
 from local_server import create_app
 
 DEFAULT_AGENT = "order_info"

@@ -6,12 +6,12 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
-from chat_runtime.aws import gateway, routes, worker
 from moto import mock_aws
+
+from chat_runtime.aws import gateway, routes, worker
+from local_server.stack import create_stack
 from support_agent.orders.dynamodb import DynamoDBOrderStore
 from support_agent.orders.store import load_demo_orders
-
-from local_server.stack import create_stack
 from tests.support.lambdas import REGION, Deployment
 
 

@@ -10,6 +10,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
+from moto import mock_aws
+
 from chat_runtime.aws.sender import ApiGatewaySender
 from chat_runtime.protocol import (
     MAX_FRAME_BYTES,
@@ -18,8 +20,6 @@ from chat_runtime.protocol import (
     ToolCallFrame,
     encode_frame,
 )
-from moto import mock_aws
-
 from tests.support.lambdas import REGION, read_frames
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]

@@ -13,10 +13,10 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import ANY, Stubber
+
 from chat_runtime.auth import thread_key
 from chat_runtime.aws import worker
 from chat_runtime.aws.gateway import management_client
-
 from local_server.stack import ROOT
 from tests.support.lambdas import REGION, Deployment, _sqs_record
 

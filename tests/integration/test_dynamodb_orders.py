@@ -8,10 +8,10 @@ from decimal import Decimal
 import boto3
 import pytest
 from moto import mock_aws
+
 from support_agent.orders.dynamodb import DynamoDBOrderStore
 from support_agent.orders.model import Action, OrderStatus
 from support_agent.orders.store import load_demo_orders
-
 from tests.support.aws import create_orders_table
 
 pytestmark = pytest.mark.integration

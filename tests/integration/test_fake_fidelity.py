@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from chat_runtime.admission import NewMessage, Resume
-from chat_runtime.engine import STREAM_MODES, TurnGraph, run_turn, thread_config
-from chat_runtime.protocol import ServerFrame
 from langchain_core.messages import AIMessageChunk
 from langgraph.types import Command, Interrupt, StateSnapshot
 
+from chat_runtime.admission import NewMessage, Resume
+from chat_runtime.engine import STREAM_MODES, TurnGraph, run_turn, thread_config
+from chat_runtime.protocol import ServerFrame
 from tests.e2e.conftest import make_chunk, make_graph, make_state, make_tool_chunk
 from tests.support.mini_graph import build_mini_graph
 

@@ -12,16 +12,16 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from chat_runtime.protocol import ProtocolError, parse_client_frame
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from langgraph.checkpoint.memory import InMemorySaver
+from websockets.sync.client import ClientConnection, connect
+
+from chat_runtime.protocol import ProtocolError, parse_client_frame
+from local_server import create_app
 from support_agent.graph import build_support_graph
 from support_agent.models.offline import OfflineSupportModel
 from support_agent.orders.store import InMemoryOrderStore
-from websockets.sync.client import ClientConnection, connect
-
-from local_server import create_app
 from tests.support.lambdas import Deployment
 from tests.support.live_server import receive_turn, serve
 
@@ -92,7 +92,9 @@ def fuzz_settings(cases: int) -> settings:
 def local() -> Iterator[tuple[ClientConnection, InMemoryOrderStore]]:
     store = InMemoryOrderStore.with_demo_data()
     graph = build_support_graph(OfflineSupportModel(), store, InMemorySaver())
-    with serve(create_app(graph=graph)) as url, connect(url.replace("http", "ws") + "/ws") as ws:
+    # No rate limit here: the fuzzing aims at the protocol path (the limit has its own tests).
+    app = create_app(graph=graph, rate_limit=None)
+    with serve(app) as url, connect(url.replace("http", "ws") + "/ws") as ws:
         interrupt = receive_turn(_send(ws, VALID[0]))[-1]
         assert interrupt["type"] == "interrupt"
         yield ws, store

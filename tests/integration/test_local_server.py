@@ -9,13 +9,13 @@ from typing import Any
 
 import httpx
 import pytest
-from chat_runtime.sessions import ThreadStatus
 from langchain_core.messages import AIMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from websockets.sync.client import connect
 
+from chat_runtime.sessions import ThreadStatus
 from local_server import create_app
 from tests.support.live_server import receive_turn, serve
 

@@ -9,15 +9,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from chat_runtime.auth import TokenVerifier, mint_token
-from support_agent.graph import build_support_graph
-from support_agent.models.offline import OfflineSupportModel
-from support_agent.orders.store import InMemoryOrderStore
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
+from chat_runtime.auth import TokenVerifier, mint_token
 from local_server import create_app
 from local_server.defaults import build_default_graph
+from support_agent.graph import build_support_graph
+from support_agent.models.offline import OfflineSupportModel
+from support_agent.orders.store import InMemoryOrderStore
 from tests.support.lambdas import Deployment, event
 from tests.support.live_server import receive_turn, serve
 

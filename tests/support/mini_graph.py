@@ -15,6 +15,7 @@ from langgraph.graph import START, MessagesState, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.prebuilt import ToolNode
 from langgraph.types import interrupt
+
 from support_agent.models.scripted import ScriptedChatModel
 
 

@@ -6,16 +6,17 @@ import operator
 from typing import Annotated, Any, TypedDict
 
 import pytest
-from chat_runtime.admission import NewMessage, Resume
-from chat_runtime.engine import AGENT_ERROR_MESSAGE, TurnStatus, run_turn
-from chat_runtime.protocol import InterruptResponseFrame, MessageFrame, ServerFrame
-from chat_runtime.sessions import InMemorySessionManager, ThreadStatus
-from chat_runtime.turns import TurnRunner
 from langchain_core.messages import AIMessage, AIMessageChunk
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import interrupt
+
+from chat_runtime.admission import NewMessage, Resume
+from chat_runtime.engine import AGENT_ERROR_MESSAGE, TurnStatus, run_turn
+from chat_runtime.protocol import InterruptResponseFrame, MessageFrame, ServerFrame
+from chat_runtime.sessions import InMemorySessionManager, ThreadStatus
+from chat_runtime.turns import TurnRunner
 from support_agent.models.scripted import ScriptedChatModel
 
 pytestmark = pytest.mark.anyio

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+
 from support_agent.models.understanding import (
     Intent,
     order_under_discussion,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+
 from support_agent.orders.model import Action, OrderStatus, refusal
 from support_agent.orders.store import InMemoryOrderStore, load_demo_orders
 

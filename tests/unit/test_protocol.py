@@ -6,6 +6,9 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from chat_runtime.protocol import (
     MAX_FRAME_BYTES,
     ErrorCode,
@@ -18,8 +21,6 @@ from chat_runtime.protocol import (
     encode_frame,
     parse_client_frame,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 
 def refusal(raw: str | bytes) -> ProtocolError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from chat_runtime.admission import Admitted, NewMessage, Rejected, Resume, admit
 from chat_runtime.protocol import ErrorCode, InterruptResponseFrame, MessageFrame
 from chat_runtime.sessions import (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
+
 from support_agent.factory import build_chat_model, build_order_store
 from support_agent.models.offline import OfflineSupportModel
 from support_agent.orders.store import InMemoryOrderStore

@@ -7,13 +7,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from chat_runtime.admission import NewMessage, Resume
-from chat_runtime.engine import TurnOutcome, run_turn
-from chat_runtime.protocol import ServerFrame
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph.state import CompiledStateGraph
+
+from chat_runtime.admission import NewMessage, Resume
+from chat_runtime.engine import TurnOutcome, run_turn
+from chat_runtime.protocol import ServerFrame
 from support_agent.graph import build_support_graph
 from support_agent.models.offline import OfflineSupportModel
 from support_agent.models.scripted import ScriptedChatModel

@@ -18,6 +18,8 @@ from chat_runtime.protocol import (
 )
 from chat_runtime.sessions import SessionRecord, ThreadStatus
 
+DEFAULT_MAX_THREADS_PER_OWNER = 100
+
 
 @dataclass(frozen=True, slots=True)
 class NewMessage:
@@ -126,3 +128,18 @@ def admit(
             resend,
         )
     return Admitted(Resume(frame.approved, frame.interrupt_id, frame.edits, answer_by_id=len(pending) > 1))
+
+
+def limit_threads(
+    frame: MessageFrame | InterruptResponseFrame, existing: int, limit: int | None
+) -> Rejected | None:
+    """The refusal of a new thread for an owner who already has `limit` of them (None: no limit)."""
+    if limit is None or existing < limit:
+        return None
+    return Rejected(
+        ProtocolError(
+            ErrorCode.TOO_MANY_THREADS,
+            f"You have reached the limit of {limit} conversations. Continue an existing one.",
+            frame.thread_id,
+        )
+    )

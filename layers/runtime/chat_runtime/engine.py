@@ -5,6 +5,7 @@ Both transports call :func:`run_turn`; only the sink that delivers frames differ
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -31,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 STREAM_MODES = ["messages", "updates"]
 AGENT_ERROR_MESSAGE = "Sorry, the assistant ran into a problem answering that. Please try again."
+TURN_TIMEOUT_MESSAGE = "Sorry, that took too long to answer and was stopped. Please try again."
 _RESERVED_FRAME_KEYS = frozenset({"type", "thread_id", "interrupt_id", "action", "description"})
 
 
@@ -80,6 +82,7 @@ async def run_turn(
     configurable: Mapping[str, Any] | None = None,
     stream_options: Mapping[str, Any] | None = None,
     thread_key: str | None = None,
+    max_seconds: float | None = None,
 ) -> TurnOutcome:
     """Run one turn and push its frames to `sink`.
 
@@ -94,6 +97,7 @@ async def run_turn(
         configurable: Extra `configurable` entries for the run (e.g. `customer_id`).
         stream_options: Extra keyword arguments for `graph.astream` (e.g. `durability`).
         thread_key: The checkpointer's thread id when it differs from the client's (scoped to an owner).
+        max_seconds: Stop the turn after this long with a `turn_timeout` error (the thread stays usable).
 
     Returns:
         The outcome, with the approvals the thread waits for.
@@ -101,12 +105,17 @@ async def run_turn(
     config = thread_config(thread_key or thread_id, configurable)
     translator = _StreamTranslator(thread_id, sink)
     try:
-        async for item in graph.astream(
-            graph_input(turn_input), config=config, stream_mode=STREAM_MODES, **(stream_options or {})
-        ):
-            await translator.feed(item)
-        await translator.flush_all()
+        async with asyncio.timeout(max_seconds):
+            async for item in graph.astream(
+                graph_input(turn_input), config=config, stream_mode=STREAM_MODES, **(stream_options or {})
+            ):
+                await translator.feed(item)
+            await translator.flush_all()
         pending = _pending_interrupts(await graph.aget_state(config))
+    except TimeoutError:
+        logger.warning("turn stopped after %s s", max_seconds, extra={"thread_id": thread_id})
+        await sink(ErrorFrame(code=ErrorCode.TURN_TIMEOUT, message=TURN_TIMEOUT_MESSAGE, thread_id=thread_id))
+        return TurnOutcome(TurnStatus.FAILED, await _pending_after_failure(graph, config))
     except Exception:
         logger.exception("turn failed", extra={"thread_id": thread_id})
         await sink(ErrorFrame(code=ErrorCode.AGENT_ERROR, message=AGENT_ERROR_MESSAGE, thread_id=thread_id))

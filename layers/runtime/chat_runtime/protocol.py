@@ -37,6 +37,9 @@ class ErrorCode(StrEnum):
     NO_PENDING_APPROVAL = "no_pending_approval"
     APPROVAL_PENDING = "approval_pending"
     UNKNOWN_INTERRUPT = "unknown_interrupt"
+    RATE_LIMITED = "rate_limited"
+    TOO_MANY_THREADS = "too_many_threads"
+    TURN_TIMEOUT = "turn_timeout"
     AGENT_ERROR = "agent_error"
     INTERNAL_ERROR = "internal_error"
 

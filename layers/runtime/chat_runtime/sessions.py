@@ -119,6 +119,10 @@ class SessionManager(Protocol):
         """Forget the thread's session."""
         ...
 
+    def count_threads(self, owner: str) -> int:
+        """How many threads (expired ones included) `owner` has."""
+        ...
+
     def now(self) -> float:
         """The manager's clock, so callers judge expiry against the same time source."""
         ...
@@ -157,6 +161,11 @@ class InMemorySessionManager:
         """Forget the thread's session."""
         with self._lock:
             self._records.pop(thread_id, None)
+
+    def count_threads(self, owner: str) -> int:
+        """How many threads (expired ones included) `owner` has."""
+        with self._lock:
+            return sum(1 for record in self._records.values() if record.owner == owner)
 
     def now(self) -> float:
         """The manager's clock, so callers judge expiry against the same time source."""

@@ -10,11 +10,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from chat_runtime.admission import Admitted, admit
+from chat_runtime.admission import (
+    DEFAULT_MAX_THREADS_PER_OWNER,
+    Admitted,
+    admit,
+    limit_threads,
+)
 from chat_runtime.auth import thread_key
 from chat_runtime.engine import FrameSink, TurnGraph, TurnOutcome, run_turn
 from chat_runtime.protocol import InterruptResponseFrame, MessageFrame
 from chat_runtime.sessions import SessionManager, SessionRecord, ThreadStatus
+
+DEFAULT_MAX_TURN_SECONDS = 120.0
 
 
 @dataclass(slots=True)
@@ -25,11 +32,15 @@ class TurnRunner:
         graph: The compiled graph (with its checkpointer).
         sessions: Where thread sessions live.
         stream_options: Extra keyword arguments for `graph.astream` (e.g. `durability`).
+        max_turn_seconds: A turn running longer is stopped with `turn_timeout` (None: no limit).
+        max_threads_per_owner: How many threads one authenticated principal may have (None: no limit).
     """
 
     graph: TurnGraph
     sessions: SessionManager
     stream_options: Mapping[str, Any] = field(default_factory=dict)
+    max_turn_seconds: float | None = DEFAULT_MAX_TURN_SECONDS
+    max_threads_per_owner: int | None = DEFAULT_MAX_THREADS_PER_OWNER
 
     async def handle(
         self,
@@ -54,6 +65,9 @@ class TurnRunner:
         key = thread_key(thread_id, owner)
         record = self.sessions.get_state(key)
         decision = admit(frame, record, self.sessions.now())
+        if record is None and owner is not None and isinstance(decision, Admitted):
+            count = self.sessions.count_threads(owner)
+            decision = limit_threads(frame, count, self.max_threads_per_owner) or decision
         if not isinstance(decision, Admitted):
             await sink(decision.error.to_frame())
             for interrupt in decision.resend:
@@ -69,6 +83,7 @@ class TurnRunner:
             configurable=configurable,
             stream_options=self.stream_options,
             thread_key=key,
+            max_seconds=self.max_turn_seconds,
         )
         status = ThreadStatus.AWAITING_APPROVAL if outcome.pending_interrupts else ThreadStatus.IDLE
         self.sessions.touch(running.transition(status, outcome.pending_interrupts))

@@ -70,6 +70,45 @@ class ConnectionStore:
             item.get("principal", {}).get("S"),
         )
 
+    def allow_frame(
+        self, connection_id: str, limit: int, window_seconds: int = 10, now: float | None = None
+    ) -> bool:
+        """Count a frame in the connection's current window; False once `limit` frames were counted there.
+
+        One conditional write per frame: the window is reset or the count raised atomically.
+        """
+        from botocore.exceptions import ClientError
+
+        window = int((time.time() if now is None else now) // window_seconds)
+        key = {"connection_id": {"S": connection_id}}
+        values = {":w": {"N": str(window)}, ":one": {"N": "1"}, ":limit": {"N": str(limit)}}
+        try:
+            self._client.update_item(
+                TableName=self.table_name,
+                Key=key,
+                UpdateExpression="SET rate_count = rate_count + :one",
+                ConditionExpression="rate_window = :w AND rate_count < :limit",
+                ExpressionAttributeValues=values,
+            )
+            return True
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+        try:
+            self._client.update_item(
+                TableName=self.table_name,
+                Key=key,
+                UpdateExpression="SET rate_window = :w, rate_count = :one",
+                ConditionExpression="attribute_exists(connection_id) AND "
+                "(attribute_not_exists(rate_window) OR rate_window <> :w)",
+                ExpressionAttributeValues={":w": values[":w"], ":one": values[":one"]},
+            )
+            return True
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return False
+
     def mark_gone(self, connection_id: str) -> None:
         """Remember that API Gateway said the connection is gone (410); unknown connections stay unknown."""
         from botocore.exceptions import ClientError

@@ -69,6 +69,26 @@ class DynamoDBSessionManager:
         """Forget the thread's session."""
         self._client.delete_item(TableName=self.table_name, Key={"thread_id": {"S": thread_id}})
 
+    def count_threads(self, owner: str) -> int:
+        """How many threads (expired ones included) `owner` has, from the `by_owner` index."""
+        total, query = (
+            0,
+            {
+                "TableName": self.table_name,
+                "IndexName": "by_owner",
+                "KeyConditionExpression": "#owner = :owner",
+                "ExpressionAttributeNames": {"#owner": "owner"},
+                "ExpressionAttributeValues": {":owner": {"S": owner}},
+                "Select": "COUNT",
+            },
+        )
+        while True:
+            page = self._client.query(**query)
+            total += int(page["Count"])
+            if "LastEvaluatedKey" not in page:
+                return total
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def now(self) -> float:
         """The manager's clock."""
         return self._clock()

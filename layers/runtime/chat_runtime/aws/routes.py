@@ -28,6 +28,7 @@ from chat_runtime.aws.dynamodb_sessions import DynamoDBSessionManager
 from chat_runtime.aws.gateway import endpoint_url, management_client, post_frames
 from chat_runtime.aws.jobs import JobKind, TurnJob, enqueue
 from chat_runtime.aws.settings import AwsSettings
+from chat_runtime.limits import DEFAULT_BURST, DEFAULT_FRAMES_PER_SECOND, rate_limited
 from chat_runtime.protocol import ErrorCode, ErrorFrame, ProtocolError, ServerFrame, parse_client_frame
 from chat_runtime.sessions import SessionManager, ThreadStatus
 
@@ -43,6 +44,7 @@ class ConnectEvent(APIGatewayWebSocketConnectEventModel):
 
 
 UNAUTHORIZED = {"statusCode": 401}
+RATE_WINDOW_SECONDS = 10
 
 
 @dataclass
@@ -55,6 +57,7 @@ class RouteDeps:
     queue_url: str
     default_customer_id: str
     allow_anonymous: bool = False
+    frames_per_window: int = DEFAULT_BURST + int(DEFAULT_FRAMES_PER_SECOND * RATE_WINDOW_SECONDS)
 
     @classmethod
     def from_settings(cls, settings: AwsSettings) -> RouteDeps:
@@ -112,13 +115,15 @@ def on_client_frame(event: dict[str, Any], deps: RouteDeps) -> dict[str, Any]:
         post_frames(management_client(endpoint), connection_id, frames)
         return OK
 
+    connection = deps.connections.get(connection_id)
+    if connection is None:
+        return reply(ErrorFrame(code=ErrorCode.INTERNAL_ERROR, message=RECONNECT))
+    if not deps.connections.allow_frame(connection_id, deps.frames_per_window, RATE_WINDOW_SECONDS):
+        return reply(rate_limited().to_frame())
     frame = parse_client_frame(_body(request))
     if isinstance(frame, ProtocolError):
         logger.info("refused a frame", extra={"code": frame.code.value})
         return reply(frame.to_frame())
-    connection = deps.connections.get(connection_id)
-    if connection is None:
-        return reply(ErrorFrame(code=ErrorCode.INTERNAL_ERROR, message=RECONNECT, thread_id=frame.thread_id))
     job = TurnJob(
         frame=frame,
         thread_id=frame.thread_id,

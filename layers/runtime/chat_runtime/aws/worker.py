@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 # writes (docs/performance.md). Safe because a write action's tool call id is fixed in the checkpoint taken
 # at its approval, so a retried resume replays the same idempotency key.
 CHECKPOINT_ONCE = {"durability": "exit"}
+# Under the worker's 120 s Lambda timeout, so a stopped turn still reports and saves its state.
+MAX_TURN_SECONDS = 100.0
 
 
 @dataclass
@@ -56,6 +58,7 @@ class WorkerDeps:
         """The agent on DynamoDB (compressed checkpoints, big ones in S3) with the settings' model."""
         import boto3
         from langgraph_checkpoint_aws import DynamoDBSaver
+
         from support_agent.factory import build_agent
         from support_agent.settings import Settings
 
@@ -74,7 +77,12 @@ class WorkerDeps:
         )
         graph = build_agent(Settings(), checkpointer)
         return cls(
-            runner=TurnRunner(graph=graph, sessions=sessions, stream_options=CHECKPOINT_ONCE),
+            runner=TurnRunner(
+                graph=graph,
+                sessions=sessions,
+                stream_options=CHECKPOINT_ONCE,
+                max_turn_seconds=MAX_TURN_SECONDS,
+            ),
             checkpointer=checkpointer,
             connections=ConnectionStore(settings.connections_table, client=dynamodb),
         )
