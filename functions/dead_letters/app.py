@@ -11,7 +11,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chat_runtime.aws.dead_letters import report_dead_letter
 from chat_runtime.aws.jobs import TurnJob
-from chat_runtime.aws.routes import default_route_deps
 
 logger = Logger()
 copy_config_to_registered_loggers(source_logger=logger, include={"chat_runtime", "support_agent"})
@@ -19,7 +18,7 @@ processor = SqsFifoPartialProcessor()
 
 
 def record_handler(record: SQSRecord) -> None:
-    report_dead_letter(TurnJob.model_validate_json(record.body), default_route_deps().sessions)
+    report_dead_letter(TurnJob.model_validate_json(record.body))
 
 
 @logger.inject_lambda_context

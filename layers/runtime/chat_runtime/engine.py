@@ -111,7 +111,7 @@ async def run_turn(
             ):
                 await translator.feed(item)
             await translator.flush_all()
-        pending = _pending_interrupts(await graph.aget_state(config))
+        pending = pending_interrupts(await graph.aget_state(config))
     except TimeoutError:
         logger.warning("turn stopped after %s s", max_seconds, extra={"thread_id": thread_id})
         await sink(ErrorFrame(code=ErrorCode.TURN_TIMEOUT, message=TURN_TIMEOUT_MESSAGE, thread_id=thread_id))
@@ -154,7 +154,8 @@ def pending_interrupt(interrupt: Interrupt) -> PendingInterrupt:
     return PendingInterrupt(interrupt.id, action, description, data)
 
 
-def _pending_interrupts(state: StateSnapshot) -> tuple[PendingInterrupt, ...]:
+def pending_interrupts(state: StateSnapshot) -> tuple[PendingInterrupt, ...]:
+    """The approvals a thread's checkpoint waits for."""
     interrupts = tuple(state.interrupts) or tuple(i for task in state.tasks for i in task.interrupts)
     return tuple(pending_interrupt(interrupt) for interrupt in interrupts)
 
@@ -162,7 +163,7 @@ def _pending_interrupts(state: StateSnapshot) -> tuple[PendingInterrupt, ...]:
 async def _pending_after_failure(graph: TurnGraph, config: RunnableConfig) -> tuple[PendingInterrupt, ...]:
     """Approvals still pending after a failed turn, so a failed resume can be answered again."""
     try:
-        return _pending_interrupts(await graph.aget_state(config))
+        return pending_interrupts(await graph.aget_state(config))
     except Exception:
         logger.exception("could not read the thread's state after a failed turn")
         return ()

@@ -40,6 +40,7 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "rate_limited"
     TOO_MANY_THREADS = "too_many_threads"
     TURN_TIMEOUT = "turn_timeout"
+    SERVICE_BUSY = "service_busy"
     AGENT_ERROR = "agent_error"
     INTERNAL_ERROR = "internal_error"
 

@@ -17,7 +17,7 @@ from chat_runtime.admission import (
     limit_threads,
 )
 from chat_runtime.auth import thread_key
-from chat_runtime.engine import FrameSink, TurnGraph, TurnOutcome, run_turn
+from chat_runtime.engine import FrameSink, TurnGraph, TurnOutcome, pending_interrupts, run_turn, thread_config
 from chat_runtime.protocol import InterruptResponseFrame, MessageFrame
 from chat_runtime.sessions import SessionManager, SessionRecord, ThreadStatus
 
@@ -64,6 +64,12 @@ class TurnRunner:
         thread_id = frame.thread_id
         key = thread_key(thread_id, owner)
         record = self.sessions.get_state(key)
+        if (
+            record is not None
+            and record.status is ThreadStatus.RUNNING
+            and not record.is_expired(self.sessions.now())
+        ):
+            record = await self._recover(record)
         decision = admit(frame, record, self.sessions.now())
         if record is None and owner is not None and isinstance(decision, Admitted):
             count = self.sessions.count_threads(owner)
@@ -88,3 +94,14 @@ class TurnRunner:
         status = ThreadStatus.AWAITING_APPROVAL if outcome.pending_interrupts else ThreadStatus.IDLE
         self.sessions.touch(running.transition(status, outcome.pending_interrupts))
         return outcome
+
+    async def _recover(self, record: SessionRecord) -> SessionRecord:
+        """The session of a thread whose last turn died before recording its end, rebuilt from its checkpoint.
+
+        Turns of a thread never overlap (a per-thread lock, a FIFO group), so a `running` status seen here
+        is stale: the checkpoint says which approvals, if any, are still pending.
+        """
+        state = await self.graph.aget_state(thread_config(record.thread_id))
+        pending = pending_interrupts(state)
+        status = ThreadStatus.AWAITING_APPROVAL if pending else ThreadStatus.IDLE
+        return self.sessions.touch(record.transition(status, pending))

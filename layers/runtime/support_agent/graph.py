@@ -30,7 +30,7 @@ from pydantic import BaseModel, Field, ValidationError
 from support_agent.orders.model import Action, Order, refusal
 from support_agent.orders.store import OrderStore
 from support_agent.prompts import ORDER_ACTIONS_PROMPT, ORDER_INFO_PROMPT, ROUTER_PROMPT
-from support_agent.tools import EDITABLE_FIELDS, ShopTools, build_tools, customer_id_of
+from support_agent.tools import EDITABLE_FIELDS, ShopTools, build_tools, customer_id_of, idempotency_key
 
 SPECIALISTS = ("order_info", "order_actions")
 ROUTE_TOOL_NAME = "route_request"
@@ -149,6 +149,9 @@ def _gated_call(tools: ShopTools, store: OrderStore, call: ToolCall, config: Run
     order = store.get(customer, args["order_id"]) if customer else None
     if order is None:
         # Unknown or someone else's: the tool says so in the same words, without asking for approval.
+        return _invoke(tool, {**call, "args": args}, config)
+    if idempotency_key(config, call["id"] or "") in order.applied_actions:
+        # This very call already ran (a retried worker replays it): report it, never ask twice.
         return _invoke(tool, {**call, "args": args}, config)
     reason = refusal(action, order)
     if reason is not None:

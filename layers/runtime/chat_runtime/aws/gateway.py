@@ -12,7 +12,15 @@ from chat_runtime.protocol import ServerFrame, encode_frame
 logger = logging.getLogger(__name__)
 
 GONE_CODES = frozenset({"GoneException"})
-THROTTLE_CODES = frozenset({"LimitExceededException", "TooManyRequestsException", "ThrottlingException"})
+THROTTLE_CODES = frozenset(
+    {
+        "LimitExceededException",
+        "TooManyRequestsException",
+        "ThrottlingException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+    }
+)
 
 
 def error_code(error: BaseException) -> str | None:

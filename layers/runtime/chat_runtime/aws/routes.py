@@ -25,7 +25,7 @@ from chat_runtime.admission import Rejected, admit
 from chat_runtime.auth import thread_key
 from chat_runtime.aws.connections import ConnectionStore
 from chat_runtime.aws.dynamodb_sessions import DynamoDBSessionManager
-from chat_runtime.aws.gateway import endpoint_url, management_client, post_frames
+from chat_runtime.aws.gateway import THROTTLE_CODES, endpoint_url, error_code, management_client, post_frames
 from chat_runtime.aws.jobs import JobKind, TurnJob, enqueue
 from chat_runtime.aws.settings import AwsSettings
 from chat_runtime.limits import DEFAULT_BURST, DEFAULT_FRAMES_PER_SECOND, rate_limited
@@ -45,6 +45,7 @@ class ConnectEvent(APIGatewayWebSocketConnectEventModel):
 
 UNAUTHORIZED = {"statusCode": 401}
 RATE_WINDOW_SECONDS = 10
+BUSY = "The service is busy right now. Please try again in a moment."
 
 
 @dataclass
@@ -63,14 +64,19 @@ class RouteDeps:
     def from_settings(cls, settings: AwsSettings) -> RouteDeps:
         """Clients for the tables and the queue the settings name."""
         import boto3
+        from botocore.config import Config
 
-        dynamodb = boto3.client("dynamodb", endpoint_url=settings.dynamodb_endpoint_url)
+        # A route handler must answer quickly: three attempts with standard backoff, then a clear error.
+        fast = Config(
+            retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=2, read_timeout=5
+        )
+        dynamodb = boto3.client("dynamodb", endpoint_url=settings.dynamodb_endpoint_url, config=fast)
         return cls(
             sessions=DynamoDBSessionManager(
                 settings.sessions_table, settings.session_ttl_seconds, client=dynamodb
             ),
             connections=ConnectionStore(settings.connections_table, client=dynamodb),
-            sqs=boto3.client("sqs"),
+            sqs=boto3.client("sqs", config=fast),
             queue_url=settings.turn_queue_url,
             default_customer_id=settings.demo_customer_id,
             allow_anonymous=settings.allow_anonymous,
@@ -106,10 +112,27 @@ def on_disconnect(event: dict[str, Any], deps: RouteDeps) -> dict[str, Any]:
 
 def on_client_frame(event: dict[str, Any], deps: RouteDeps) -> dict[str, Any]:
     """Validate one client frame; refuse it on the socket or queue its turn. Always answers 200."""
+    from botocore.exceptions import ClientError
+
     request = parse(event=event, model=APIGatewayWebSocketMessageEventModel)
     context = request.request_context
-    connection_id = context.connection_id
     endpoint = endpoint_url(context.domain_name, context.stage)
+    try:
+        return _on_client_frame(request, endpoint, deps)
+    except ClientError as error:
+        if error_code(error) not in THROTTLE_CODES:
+            raise
+        logger.warning("throttled after retries: %s", error_code(error))
+        busy = ErrorFrame(code=ErrorCode.SERVICE_BUSY, message=BUSY)
+        post_frames(management_client(endpoint), context.connection_id, [busy])
+        return OK
+
+
+def _on_client_frame(
+    request: APIGatewayWebSocketMessageEventModel, endpoint: str, deps: RouteDeps
+) -> dict[str, Any]:
+    context = request.request_context
+    connection_id = context.connection_id
 
     def reply(*frames: ServerFrame) -> dict[str, Any]:
         post_frames(management_client(endpoint), connection_id, frames)
