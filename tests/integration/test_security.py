@@ -246,3 +246,29 @@ def test_demo_mode_without_a_verifier_acts_as_the_demo_customer() -> None:
         started = time.monotonic()
         frames = say(ws, "demo", "What is the status of order 1042?")
     assert "shipped" in "".join(f.get("content", "") for f in frames) and time.monotonic() - started < 10
+
+
+def test_the_token_command_mints_tokens_the_verifier_accepts() -> None:
+    import subprocess
+    import sys
+
+    arguments = [
+        "--secret",
+        SECRET,
+        "--subject",
+        "bob",
+        "--customer",
+        "c-9",
+        "--issuer",
+        ISSUER,
+        "--audience",
+        AUDIENCE,
+    ]
+    minted = subprocess.run(
+        [sys.executable, "-m", "local_server.token", *arguments],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    principal = TokenVerifier(secret=SECRET, issuer=ISSUER, audience=AUDIENCE).verify(minted)
+    assert (principal.subject, principal.customer_id) == ("bob", "c-9")
