@@ -6,35 +6,21 @@ import contextlib
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
-
 from tests.support.live_server import free_port
+from tests.support.subprocess_server import wait_for_health
 
 ROOT = Path(__file__).resolve().parents[1]
 LANGGRAPH = ROOT / ".tools" / "langgraph" / "bin" / "langgraph"
-
-
-def _wait(url: str, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
-        with contextlib.suppress(httpx.TransportError):
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer within {seconds} s")
 
 
 @contextlib.contextmanager
 def _running(command: list[str], health: str, **kwargs: object) -> Iterator[subprocess.Popen[bytes]]:
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kwargs)  # type: ignore[call-overload]
     try:
-        _wait(health, process)
+        wait_for_health(health, process)
         yield process
     finally:
         process.terminate()

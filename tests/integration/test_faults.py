@@ -126,14 +126,12 @@ def test_a_worker_killed_between_checkpoint_writes_is_redone_without_a_second_ac
     )[-1]
     deps = worker.default_worker_deps()
     healthy_graph = deps.runner.graph
-    original_stream = OfflineSupportModel._stream
+    original_reply = OfflineSupportModel.reply
 
-    def dies_after_the_tool_ran(
-        self: OfflineSupportModel, messages: list[BaseMessage], *a: Any, **k: Any
-    ) -> Any:
+    def dies_after_the_tool_ran(self: OfflineSupportModel, messages: Sequence[BaseMessage]) -> AIMessage:
         if isinstance(messages[-1], ToolMessage) and messages[-1].name == "request_refund":
             raise WorkerKilled
-        return original_stream(self, messages, *a, **k)
+        return original_reply(self, messages)
 
     job = TurnJob(
         frame=InterruptResponseFrame(
@@ -151,14 +149,14 @@ def test_a_worker_killed_between_checkpoint_writes_is_redone_without_a_second_ac
         raise WorkerKilled  # a dead sandbox writes nothing more, not even LangGraph's save on exit
 
     saver = deps.checkpointer
-    OfflineSupportModel._stream = dies_after_the_tool_ran  # type: ignore[method-assign]
+    OfflineSupportModel.reply = dies_after_the_tool_ran  # type: ignore[method-assign]
     for name in ("put", "put_writes", "aput", "aput_writes"):
         setattr(saver, name, dead)
     try:
         with pytest.raises(WorkerKilled):
             asyncio.run(worker.process_job(job, deps))
     finally:
-        OfflineSupportModel._stream = original_stream  # type: ignore[method-assign]
+        OfflineSupportModel.reply = original_reply  # type: ignore[method-assign]
         for name in ("put", "put_writes", "aput", "aput_writes"):
             delattr(saver, name)
     assert deps.runner.sessions.get_state(thread_key("k", "user-123")).status == "running"  # type: ignore[union-attr]

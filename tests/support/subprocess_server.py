@@ -7,10 +7,26 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 
 from tests.support.live_server import free_port
+
+
+def wait_for_health(url: str, process: subprocess.Popen[Any], seconds: float = 60) -> None:
+    """Return once `url` answers 200; fail with the process's output if it exits first."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if process.poll() is not None:
+            output = process.stdout.read() if process.stdout else ""
+            raise RuntimeError(f"{process.args!r} exited with {process.returncode}:\n{output!r}")
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} did not answer within {seconds:.0f} s")
+        time.sleep(0.1)
 
 
 @contextlib.contextmanager
@@ -24,17 +40,7 @@ def local_server_process(*args: str) -> Iterator[str]:
         text=True,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                output = process.stdout.read() if process.stdout else ""
-                raise RuntimeError(f"local_server exited with {process.returncode}:\n{output}")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError("local_server did not start within 30 s")
-            time.sleep(0.1)
+        wait_for_health(f"http://127.0.0.1:{port}/api/health", process)
         yield f"ws://127.0.0.1:{port}/ws"
     finally:
         process.terminate()

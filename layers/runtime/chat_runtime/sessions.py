@@ -128,6 +128,13 @@ class SessionManager(Protocol):
         ...
 
 
+def slide(record: SessionRecord, now: float, ttl_seconds: int) -> SessionRecord:
+    """`record` active at `now`: the session expires `ttl_seconds` later (and was created now if new)."""
+    return replace(
+        record, created_at=record.created_at or now, last_active_at=now, expires_at=now + ttl_seconds
+    )
+
+
 class InMemorySessionManager:
     """A `SessionManager` for one process: the local server and tests."""
 
@@ -146,13 +153,7 @@ class InMemorySessionManager:
 
     def touch(self, record: SessionRecord) -> SessionRecord:
         """Store `record` and slide its expiry from now."""
-        now = self._clock()
-        stored = replace(
-            record,
-            created_at=record.created_at or now,
-            last_active_at=now,
-            expires_at=now + self.ttl_seconds,
-        )
+        stored = slide(record, self._clock(), self.ttl_seconds)
         with self._lock:
             self._records[record.thread_id] = stored
         return stored

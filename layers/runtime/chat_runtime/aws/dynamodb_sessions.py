@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +19,7 @@ from chat_runtime.sessions import (
     PendingInterrupt,
     SessionRecord,
     ThreadStatus,
+    slide,
 )
 
 TOMBSTONE_GRACE_SECONDS = 7 * 24 * 3600
@@ -55,13 +56,7 @@ class DynamoDBSessionManager:
 
     def touch(self, record: SessionRecord) -> SessionRecord:
         """Store `record` and slide its expiry from now."""
-        now = self._clock()
-        stored = replace(
-            record,
-            created_at=record.created_at or now,
-            last_active_at=now,
-            expires_at=now + self.ttl_seconds,
-        )
+        stored = slide(record, self._clock(), self.ttl_seconds)
         self._client.put_item(TableName=self.table_name, Item=_item(stored))
         return stored
 

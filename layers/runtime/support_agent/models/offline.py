@@ -7,18 +7,16 @@ shop's common English requests, and words its answers from the tool results in t
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage, ToolCall, ToolMessage
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from support_agent.models import replies
-from support_agent.models.streaming import stream_reply
+from support_agent.models.streaming import ReplyingChatModel
 from support_agent.models.understanding import (
     READ_INTENTS,
     WRITE_INTENTS,
@@ -44,7 +42,7 @@ _ASK_ORDER = {
 }
 
 
-class OfflineSupportModel(BaseChatModel):
+class OfflineSupportModel(ReplyingChatModel):
     """A rule-based support model for local use and tests; swap in any tool-calling model for production."""
 
     bound_tools: tuple[str, ...] = ()
@@ -61,24 +59,6 @@ class OfflineSupportModel(BaseChatModel):
         """A copy of the model that knows the tools' names; its role follows from them."""
         names = tuple(convert_to_openai_tool(tool)["function"]["name"] for tool in tools)
         return self.model_copy(update={"bound_tools": names})
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        return ChatResult(generations=[ChatGeneration(message=self.reply(messages))])
-
-    def _stream(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> Iterator[ChatGenerationChunk]:
-        yield from stream_reply(self.reply(messages))
 
     def reply(self, messages: Sequence[BaseMessage]) -> AIMessage:
         """The whole reply to `messages`, in the role the bound tools give the model."""

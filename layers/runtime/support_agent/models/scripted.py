@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 
-from support_agent.models.streaming import stream_reply
+from support_agent.models.streaming import ReplyingChatModel
 
 Responder = Callable[[Sequence[BaseMessage]], AIMessage]
 
 
-class ScriptedChatModel(BaseChatModel):
+class ScriptedChatModel(ReplyingChatModel):
     """Answers each call with `respond(messages)` and streams it like a provider (text and tool chunks).
 
     `bind_tools` returns the model itself: the script decides which tools to call.
     """
 
     respond: Responder
-    args_piece: int = 12
 
     @classmethod
     def from_replies(cls, replies: Sequence[AIMessage]) -> ScriptedChatModel:
@@ -45,20 +42,6 @@ class ScriptedChatModel(BaseChatModel):
         """Accept the tools; the script names them itself."""
         return self
 
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        return ChatResult(generations=[ChatGeneration(message=self.respond(messages))])
-
-    def _stream(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> Iterator[ChatGenerationChunk]:
-        yield from stream_reply(self.respond(messages), self.args_piece)
+    def reply(self, messages: Sequence[BaseMessage]) -> AIMessage:
+        """The script's answer."""
+        return self.respond(messages)

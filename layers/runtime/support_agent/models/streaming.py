@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any
 
-from langchain_core.messages import AIMessage, AIMessageChunk
-from langchain_core.outputs import ChatGenerationChunk
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
 _WORD = re.compile(r"\S+\s*|\s+")
 
@@ -43,3 +46,34 @@ def stream_reply(reply: AIMessage, args_piece: int = 12) -> Iterator[ChatGenerat
                     ],
                 )
             )
+
+
+class ReplyingChatModel(BaseChatModel):
+    """A chat model that computes a whole reply, then streams it like a provider (see `stream_reply`).
+
+    Subclasses implement `reply`.
+    """
+
+    args_piece: int = 12
+
+    def reply(self, messages: Sequence[BaseMessage]) -> AIMessage:
+        """The complete reply to `messages`."""
+        raise NotImplementedError
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return ChatResult(generations=[ChatGeneration(message=self.reply(messages))])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        yield from stream_reply(self.reply(messages), self.args_piece)
