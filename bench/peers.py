@@ -4,30 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 from tests.support.live_server import free_port
-from tests.support.subprocess_server import wait_for_health
+from tests.support.subprocess_server import running
 
 ROOT = Path(__file__).resolve().parents[1]
 LANGGRAPH = ROOT / ".tools" / "langgraph" / "bin" / "langgraph"
-
-
-@contextlib.contextmanager
-def _running(command: list[str], health: str, **kwargs: object) -> Iterator[subprocess.Popen[bytes]]:
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kwargs)  # type: ignore[call-overload]
-    try:
-        wait_for_health(health, process)
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @contextlib.contextmanager
@@ -35,7 +20,7 @@ def local_server(*args: str) -> Iterator[tuple[str, int]]:
     """Our server (`python -m local_server`); yields (ws URL, pid)."""
     port = free_port()
     command = [sys.executable, "-m", "local_server", "--port", str(port), "--log-level", "warning", *args]
-    with _running(command, f"http://127.0.0.1:{port}/api/health", cwd=ROOT) as process:
+    with running(command, f"http://127.0.0.1:{port}/api/health", cwd=ROOT) as process:
         yield f"ws://127.0.0.1:{port}/ws", process.pid
 
 
@@ -64,5 +49,5 @@ def langgraph_dev() -> Iterator[str]:
         "--port",
         str(port),
     ]
-    with _running(command, f"http://127.0.0.1:{port}/ok", cwd=ROOT / "bench" / "langgraph_app", env=env):
+    with running(command, f"http://127.0.0.1:{port}/ok", cwd=ROOT / "bench" / "langgraph_app", env=env):
         yield f"http://127.0.0.1:{port}"

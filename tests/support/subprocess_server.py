@@ -1,10 +1,11 @@
-"""Run `python -m local_server` as a real process, for tests that exercise what `make run` serves."""
+"""Run servers as real processes (`python -m local_server`, `langgraph dev`) for tests and benchmarks."""
 
 from __future__ import annotations
 
 import contextlib
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -15,12 +16,11 @@ from tests.support.live_server import free_port
 
 
 def wait_for_health(url: str, process: subprocess.Popen[Any], seconds: float = 60) -> None:
-    """Return once `url` answers 200; fail with the process's output if it exits first."""
+    """Return once `url` answers 200; fail if the process exits first or the time runs out."""
     deadline = time.monotonic() + seconds
     while True:
         if process.poll() is not None:
-            output = process.stdout.read() if process.stdout else ""
-            raise RuntimeError(f"{process.args!r} exited with {process.returncode}:\n{output!r}")
+            raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
         with contextlib.suppress(httpx.TransportError):
             if httpx.get(url, timeout=1).status_code == 200:
                 return
@@ -30,22 +30,30 @@ def wait_for_health(url: str, process: subprocess.Popen[Any], seconds: float = 6
 
 
 @contextlib.contextmanager
-def local_server_process(*args: str) -> Iterator[str]:
-    """Start the server on a free port; yields `ws://127.0.0.1:PORT/ws` once `/api/health` answers."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local_server", "--host", "127.0.0.1", "--port", str(port), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        wait_for_health(f"http://127.0.0.1:{port}/api/health", process)
-        yield f"ws://127.0.0.1:{port}/ws"
-    finally:
-        process.terminate()
+def running(command: list[str], health_url: str, **popen: Any) -> Iterator[subprocess.Popen[bytes]]:
+    """Start `command`, wait until `health_url` answers, stop it afterwards; show its output on failure."""
+    with tempfile.TemporaryFile() as output:
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, **popen)
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            try:
+                wait_for_health(health_url, process)
+            except RuntimeError as error:
+                output.seek(0)
+                raise RuntimeError(f"{error}\n{output.read().decode(errors='replace')[-4000:]}") from None
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@contextlib.contextmanager
+def local_server_process(*args: str) -> Iterator[str]:
+    """`python -m local_server` on a free port; yields `ws://127.0.0.1:PORT/ws` once `/api/health` answers."""
+    port = free_port()
+    command = [sys.executable, "-m", "local_server", "--host", "127.0.0.1", "--port", str(port), *args]
+    with running(command, f"http://127.0.0.1:{port}/api/health"):
+        yield f"ws://127.0.0.1:{port}/ws"
