@@ -20,9 +20,11 @@ from chat_runtime.auth import TokenVerifier
 from chat_runtime.engine import TurnGraph
 from chat_runtime.http import HEALTH_ROUTE
 from chat_runtime.limits import DEFAULT_BURST, DEFAULT_FRAMES_PER_SECOND, TokenBucket
+from chat_runtime.replay import InMemoryFrameLog
 from chat_runtime.sessions import DEFAULT_SESSION_TTL_SECONDS, InMemorySessionManager, SessionManager
 from chat_runtime.turns import DEFAULT_MAX_TURN_SECONDS, TurnRunner
 from local_server.chat_socket import ChatSocket
+from local_server.live_turns import LiveTurns
 from local_server.thread_locks import ThreadLocks
 from support_agent.orders.store import DEMO_CUSTOMER_ID
 
@@ -74,14 +76,16 @@ def create_app(
         sessions=sessions,
         stream_options=dict(stream_options or {}),
         max_turn_seconds=max_turn_seconds,
+        frame_log=InMemoryFrameLog(),
     )
+    live = LiveTurns()
     locks = ThreadLocks()
     turn_tasks: set[asyncio.Task[None]] = set()
     run_config = dict(configurable if configurable is not None else {"customer_id": DEMO_CUSTOMER_ID})
 
     async def websocket_endpoint(websocket: WebSocket) -> None:
         bucket = TokenBucket(*rate_limit) if rate_limit is not None else None
-        await ChatSocket(websocket, runner, locks, turn_tasks, run_config, verifier, bucket).serve()
+        await ChatSocket(websocket, runner, locks, turn_tasks, run_config, verifier, bucket, live).serve()
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

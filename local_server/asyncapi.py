@@ -19,11 +19,12 @@ from chat_runtime.protocol import (
     InterruptResponseFrame,
     MessageCompleteFrame,
     MessageFrame,
+    ResumeFrame,
     TokenFrame,
     ToolCallFrame,
 )
 
-CLIENT_FRAMES: tuple[type[BaseModel], ...] = (MessageFrame, InterruptResponseFrame)
+CLIENT_FRAMES: tuple[type[BaseModel], ...] = (MessageFrame, InterruptResponseFrame, ResumeFrame)
 SERVER_FRAMES: tuple[type[BaseModel], ...] = (
     TokenFrame,
     ToolCallFrame,

@@ -17,11 +17,14 @@ from chat_runtime.protocol import (
     InterruptResponseFrame,
     MessageFrame,
     ProtocolError,
+    ResumeFrame,
     ServerFrame,
     encode_frame,
     parse_client_frame,
 )
+from chat_runtime.replay import replay_frames
 from chat_runtime.turns import TurnRunner
+from local_server.live_turns import LiveTurns
 from local_server.thread_locks import ThreadLocks
 
 logger = logging.getLogger(__name__)
@@ -45,6 +48,7 @@ class ChatSocket:
         configurable: Mapping[str, Any],
         verifier: TokenVerifier | None = None,
         rate_limit: TokenBucket | None = None,
+        live: LiveTurns | None = None,
     ) -> None:
         self._websocket = websocket
         self._runner = runner
@@ -54,6 +58,7 @@ class ChatSocket:
         self._verifier = verifier
         self._owner: str | None = None
         self._rate_limit = rate_limit
+        self._live = live or LiveTurns()
         self._send_lock = asyncio.Lock()
         self._open = False
 
@@ -82,6 +87,8 @@ class ChatSocket:
                 parsed = parse_client_frame(raw if raw is not None else message.get("bytes") or b"")
                 if isinstance(parsed, ProtocolError):
                     await self.send(parsed.to_frame())
+                elif isinstance(parsed, ResumeFrame):
+                    await self._resume(parsed)
                 else:
                     self._start_turn(parsed)
         finally:
@@ -102,12 +109,27 @@ class ChatSocket:
         self._turn_tasks.add(task)
         task.add_done_callback(self._turn_tasks.discard)
 
+    async def _resume(self, frame: ResumeFrame) -> None:
+        """Send what the client missed of the thread, and follow its running turn."""
+        key = thread_key(frame.thread_id, self._owner)
+        log = self._runner.frame_log
+        async with self._send_lock:
+            record = self._runner.sessions.get_state(key)
+            missed = replay_frames(record, log, key, frame.thread_id, frame.after_seq) if log else []
+            # No await between reading the log and following: no frame can slip between the two.
+            self._live.follow(key, self.send)
+            for missed_frame in missed:
+                if self._open:
+                    await self._websocket.send_text(encode_frame(missed_frame))
+
     async def _run_turn(self, frame: MessageFrame | InterruptResponseFrame) -> None:
-        async with self._locks.hold(thread_key(frame.thread_id, self._owner)):
+        key = thread_key(frame.thread_id, self._owner)
+        async with self._locks.hold(key):
             try:
-                await self._runner.handle(
-                    frame, self.send, configurable=self._configurable, owner=self._owner
-                )
+                with self._live.turn(key, self.send) as publish:
+                    await self._runner.handle(
+                        frame, publish, configurable=self._configurable, owner=self._owner
+                    )
             except Exception:
                 logger.exception("turn handling failed", extra={"thread_id": frame.thread_id})
                 await self.send(

@@ -27,6 +27,11 @@ const current = () => thread(state.current) ?? state.threads[0];
 
 function onFrame(frame) {
   const target = thread(frame.thread_id) ?? current();
+  if (typeof frame.seq === "number") {
+    // seq 1 starts a thread's first turn: a server that forgot the thread (a restarted in-memory one).
+    if (frame.seq <= (target.lastSeq ?? 0) && frame.seq !== 1) return; // already shown (replayed)
+    target.lastSeq = frame.seq;
+  }
   const items = target.items;
   const last = items[items.length - 1];
   switch (frame.type) {
@@ -233,7 +238,16 @@ function setStatus(kind, text) {
   status.dataset.state = kind;
 }
 
-let connection = new Connection({ url: state.settings.url, token: state.settings.token, onFrame, onStatus: setStatus });
+// On every (re)connection, ask for what each conversation missed (and any approval still pending).
+function resumeAll() {
+  for (const t of state.threads) {
+    if (t.items.length) connection.send({ type: "resume", thread_id: t.id, after_seq: t.lastSeq ?? 0 });
+  }
+}
+
+const connect = () =>
+  new Connection({ url: state.settings.url, token: state.settings.token, onFrame, onStatus: setStatus, onOpen: resumeAll });
+let connection = connect();
 
 $("#composer").addEventListener("submit", (event) => {
   event.preventDefault();
@@ -273,7 +287,7 @@ $("#settings").addEventListener("close", () => {
   state.settings = { url: $("#ws-url").value.trim() || defaultUrl(), token: $("#ws-token").value.trim() };
   save();
   connection.close();
-  connection = new Connection({ url: state.settings.url, token: state.settings.token, onFrame, onStatus: setStatus });
+  connection = connect();
 });
 
 renderThreads();

@@ -1,11 +1,12 @@
 // A WebSocket that reconnects by itself and queues frames sent while it is down.
 
 export class Connection {
-  constructor({ url, token, onFrame, onStatus }) {
+  constructor({ url, token, onFrame, onStatus, onOpen }) {
     this.url = url;
     this.token = token;
     this.onFrame = onFrame;
     this.onStatus = onStatus;
+    this.onOpen = onOpen;
     this.queue = [];
     this.delay = 500;
     this.closed = false;
@@ -26,6 +27,7 @@ export class Connection {
     socket.addEventListener("open", () => {
       this.delay = 500;
       this.onStatus("online", "Connected");
+      if (this.onOpen) this.onOpen();
       for (const frame of this.queue.splice(0)) socket.send(JSON.stringify(frame));
     });
     socket.addEventListener("message", (event) => {

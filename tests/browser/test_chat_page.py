@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -121,3 +123,20 @@ def test_settings_are_kept(page: Page) -> None:
     page.reload()
     page.get_by_role("button", name="Settings").click()
     expect(page.get_by_label("Token (optional)")).to_have_value("abc")
+
+
+def test_a_reloaded_page_resumes_its_threads_without_duplicates(page: Page) -> None:
+    ask(page, "Please cancel order 1046")
+    expect(page.get_by_role("form", name="Approval needed")).to_be_visible()
+    sent: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(str(payload))))
+    page.reload()
+    expect(page.locator("#status")).to_have_text("Connected")
+    page.wait_for_timeout(300)
+    resumes = [json.loads(frame) for frame in sent if '"resume"' in frame]
+    assert resumes and resumes[0]["after_seq"] > 0  # it asked only for what came after what it showed
+    expect(page.get_by_role("form", name="Approval needed")).to_have_count(
+        1
+    )  # the re-sent approval is not doubled
+    page.get_by_role("form", name="Approval needed").get_by_role("button", name="Approve").click()
+    expect(page.locator("#log .item.agent").last).to_contain_text("Order 1046 has been cancelled.")

@@ -53,7 +53,7 @@ def throttle(client: Any, times: int) -> list[int]:
 def test_throttling_is_retried_then_reported_clearly(deployment: Deployment) -> None:
     connection = deployment.connect()
     deps = routes.default_route_deps()
-    client = deps.sessions._client  # type: ignore[attr-defined]
+    client = deps.sessions._client
     attempts = throttle(client, 2)
     frames = deployment.turn(
         connection, {"type": "message", "thread_id": "f-1", "content": "Where is order 1042?"}

@@ -10,7 +10,7 @@ import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from local_server import create_app
-from tests.support.live_server import receive_turn, serve
+from tests.support.live_server import receive_turn, serve, without_seq
 from tests.support.mini_graph import MiniShop, build_mini_graph
 
 pytestmark = pytest.mark.integration
@@ -51,7 +51,7 @@ def test_happy_path_streams_tool_call_then_tokens(ws: ClientConnection) -> None:
     assert {t["agent"] for t in tokens} == {"order_info"}
     assert "shipped" in "".join(t["content"] for t in tokens)
     assert frames.index(tool_calls[0]) < frames.index(tokens[0])
-    assert frames[-1] == {"type": "message_complete", "thread_id": "real-1"}
+    assert without_seq(frames[-1]) == {"type": "message_complete", "thread_id": "real-1"}
 
 
 def test_approve_executes_the_action(ws: ClientConnection, shop: MiniShop) -> None:
@@ -117,4 +117,4 @@ def test_a_message_while_an_approval_is_pending_is_refused_and_the_interrupt_res
     error = json.loads(ws.recv(timeout=10))
     again = json.loads(ws.recv(timeout=10))
     assert error["type"] == "error" and error["code"] == "approval_pending"
-    assert again == first
+    assert again == without_seq(first)

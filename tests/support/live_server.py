@@ -51,3 +51,8 @@ def receive_turn(ws: ClientConnection, timeout: float = 10.0) -> list[dict[str, 
         frames.append(frame)
         if frame["type"] in ("message_complete", "error", "interrupt"):
             return frames
+
+
+def without_seq(frame: dict[str, Any]) -> dict[str, Any]:
+    """A frame without its `seq` (re-sent frames and immediate refusals carry none)."""
+    return {key: value for key, value in frame.items() if key != "seq"}

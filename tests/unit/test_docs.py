@@ -30,6 +30,7 @@ def test_the_asyncapi_document_is_generated_from_the_frame_models() -> None:
     assert set(messages) == {
         "message",
         "interrupt_response",
+        "resume",
         "token",
         "tool_call",
         "interrupt",

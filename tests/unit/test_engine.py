@@ -108,7 +108,7 @@ async def test_a_failing_graph_yields_a_safe_agent_error_and_the_thread_stays_us
     outcome = await runner.handle(MessageFrame(type="message", thread_id="t", content="hi"), frames)
     assert outcome is not None and outcome.status is TurnStatus.FAILED
     assert frames == [
-        {"type": "error", "code": "agent_error", "message": AGENT_ERROR_MESSAGE, "thread_id": "t"}
+        {"type": "error", "code": "agent_error", "message": AGENT_ERROR_MESSAGE, "thread_id": "t", "seq": 1}
     ]
     assert "hunter2" in caplog.text and "hunter2" not in str(frames)
     assert runner.sessions.get_state("t").status is ThreadStatus.IDLE  # type: ignore[union-attr]

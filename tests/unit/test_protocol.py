@@ -17,6 +17,7 @@ from chat_runtime.protocol import (
     InterruptResponseFrame,
     MessageFrame,
     ProtocolError,
+    ResumeFrame,
     TokenFrame,
     encode_frame,
     parse_client_frame,
@@ -148,7 +149,7 @@ json_values = st.recursive(
 frame_like = st.fixed_dictionaries(
     {},
     optional={
-        "type": st.sampled_from(["message", "interrupt_response", "resume", ""]) | json_values,
+        "type": st.sampled_from(["message", "interrupt_response", "resume", "shout", ""]) | json_values,
         "thread_id": st.from_regex(r"[A-Za-z0-9._:-]{1,12}", fullmatch=True) | json_values,
         "content": st.text(max_size=30) | json_values,
         "approved": st.booleans() | json_values,
@@ -162,7 +163,7 @@ def assert_total(result: Any) -> None:
     if isinstance(result, ProtocolError):
         encode_frame(result.to_frame())  # every refusal can be sent
     else:
-        assert isinstance(result, MessageFrame | InterruptResponseFrame)
+        assert isinstance(result, MessageFrame | InterruptResponseFrame | ResumeFrame)
 
 
 @settings(max_examples=500)

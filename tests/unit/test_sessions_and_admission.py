@@ -102,7 +102,7 @@ def test_an_expired_thread_refuses_everything() -> None:
 def test_a_message_while_awaiting_approval_is_refused_and_the_interrupt_resent() -> None:
     refused = admit(message(), awaiting(PENDING), 5.0)
     assert isinstance(refused, Rejected) and refused.error.code is ErrorCode.APPROVAL_PENDING
-    assert [f.model_dump() for f in refused.resend] == [
+    assert [f.model_dump(exclude_none=True) for f in refused.resend] == [
         {
             "type": "interrupt",
             "thread_id": "t",

@@ -12,7 +12,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, TypeAdapter, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    TypeAdapter,
+    ValidationError,
+)
 
 MAX_FRAME_BYTES = 32 * 1024
 """API Gateway's WebSocket frame limit; the local server enforces the same."""
@@ -49,6 +58,11 @@ class _Frame(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
+class _ServerFrame(_Frame):
+    seq: int | None = None
+    """The frame's position in its thread (frames of turns; immediate refusals carry none)."""
+
+
 # ---------------------------------------------------------------------------- client -> server
 
 
@@ -70,13 +84,22 @@ class InterruptResponseFrame(_Frame):
     edits: dict[str, Any] | None = None
 
 
-ClientFrame = Annotated[MessageFrame | InterruptResponseFrame, Field(discriminator="type")]
-CLIENT_FRAME_TYPES = ("message", "interrupt_response")
+class ResumeFrame(_Frame):
+    """After a reconnect: send the thread's frames after `after_seq`, then the rest of a running turn."""
+
+    type: Literal["resume"]
+    thread_id: ThreadId
+    after_seq: Annotated[StrictInt, Field(ge=0)] = 0
+
+
+ClientFrame = Annotated[MessageFrame | InterruptResponseFrame | ResumeFrame, Field(discriminator="type")]
+CLIENT_FRAME_TYPES = ("message", "interrupt_response", "resume")
+TurnFrame = MessageFrame | InterruptResponseFrame
 
 # ---------------------------------------------------------------------------- server -> client
 
 
-class TokenFrame(_Frame):
+class TokenFrame(_ServerFrame):
     """Streamed text from the named agent."""
 
     type: Literal["token"] = "token"
@@ -85,7 +108,7 @@ class TokenFrame(_Frame):
     agent: str
 
 
-class ToolCallFrame(_Frame):
+class ToolCallFrame(_ServerFrame):
     """The agent called a tool; `args` are complete and parsed."""
 
     type: Literal["tool_call"] = "tool_call"
@@ -96,7 +119,7 @@ class ToolCallFrame(_Frame):
     call_id: str | None = None
 
 
-class InterruptFrame(_Frame):
+class InterruptFrame(_ServerFrame):
     """An approval is needed; the action's own data (e.g. `order_id`) travels as extra fields."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
@@ -108,14 +131,14 @@ class InterruptFrame(_Frame):
     description: str
 
 
-class MessageCompleteFrame(_Frame):
+class MessageCompleteFrame(_ServerFrame):
     """The turn finished normally."""
 
     type: Literal["message_complete"] = "message_complete"
     thread_id: str
 
 
-class ErrorFrame(_Frame):
+class ErrorFrame(_ServerFrame):
     """A clear, human-readable reason why a frame or a turn failed."""
 
     type: Literal["error"] = "error"
@@ -124,7 +147,10 @@ class ErrorFrame(_Frame):
     thread_id: str | None = None
 
 
-ServerFrame = TokenFrame | ToolCallFrame | InterruptFrame | MessageCompleteFrame | ErrorFrame
+ServerFrame = Annotated[
+    TokenFrame | ToolCallFrame | InterruptFrame | MessageCompleteFrame | ErrorFrame,
+    Field(discriminator="type"),
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +166,9 @@ class ProtocolError:
         return ErrorFrame(code=self.code, message=self.message, thread_id=self.thread_id)
 
 
-_client_frame_adapter: TypeAdapter[MessageFrame | InterruptResponseFrame] = TypeAdapter(ClientFrame)
+_client_frame_adapter: TypeAdapter[MessageFrame | InterruptResponseFrame | ResumeFrame] = TypeAdapter(
+    ClientFrame
+)
 _thread_id_adapter: TypeAdapter[str] = TypeAdapter(ThreadId)
 
 
@@ -149,7 +177,9 @@ def encode_frame(frame: ServerFrame) -> str:
     return frame.model_dump_json(exclude_none=True)
 
 
-def parse_client_frame(raw: str | bytes) -> MessageFrame | InterruptResponseFrame | ProtocolError:
+def parse_client_frame(
+    raw: str | bytes,
+) -> MessageFrame | InterruptResponseFrame | ResumeFrame | ProtocolError:
     """Turn raw socket data into a valid client frame, or the protocol error that refuses it.
 
     The size limit is checked before anything is decoded. The function never raises.
@@ -158,7 +188,7 @@ def parse_client_frame(raw: str | bytes) -> MessageFrame | InterruptResponseFram
         raw: The frame as received: text, or bytes that should hold UTF-8 text.
 
     Returns:
-        A `MessageFrame` or `InterruptResponseFrame`, or a `ProtocolError` naming the broken rule.
+        A `MessageFrame`, `InterruptResponseFrame` or `ResumeFrame`, or the `ProtocolError` refusing it.
     """
     size = len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", "surrogatepass"))
     if size > MAX_FRAME_BYTES:
@@ -208,6 +238,10 @@ def _refusal(exc: ValidationError, thread_id: object) -> ProtocolError:
         return ProtocolError(ErrorCode.INVALID_FIELD, "approved must be true or false.", valid_thread_id)
     if field == "edits":
         return ProtocolError(ErrorCode.INVALID_FIELD, "edits must be a JSON object.", valid_thread_id)
+    if field == "after_seq":
+        return ProtocolError(
+            ErrorCode.INVALID_FIELD, "after_seq must be a whole number, 0 or more.", valid_thread_id
+        )
     return ProtocolError(ErrorCode.INVALID_FIELD, f"Invalid field {field}: {error['msg']}.", valid_thread_id)
 
 

@@ -73,6 +73,8 @@ class SessionRecord:
         last_active_at: Unix time of the last activity.
         expires_at: Unix time from which any new frame finds the session expired.
         owner: The principal that started the thread, when the transport knows one.
+        last_seq: The `seq` of the thread's last numbered frame.
+        turn_first_seq: The `seq` the latest turn started at (replay starts there).
     """
 
     thread_id: str
@@ -82,6 +84,8 @@ class SessionRecord:
     last_active_at: float = 0.0
     expires_at: float = 0.0
     owner: str | None = None
+    last_seq: int = 0
+    turn_first_seq: int = 1
 
     def transition(
         self, status: ThreadStatus, pending_interrupts: tuple[PendingInterrupt, ...] = ()

@@ -7,7 +7,7 @@ Callers guarantee that turns of one thread reach `TurnRunner.handle` one at a ti
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from chat_runtime.admission import (
@@ -19,6 +19,7 @@ from chat_runtime.admission import (
 from chat_runtime.auth import thread_key
 from chat_runtime.engine import FrameSink, TurnGraph, TurnOutcome, pending_interrupts, run_turn, thread_config
 from chat_runtime.protocol import InterruptResponseFrame, MessageFrame
+from chat_runtime.replay import FrameLog, SequencedSink
 from chat_runtime.sessions import SessionManager, SessionRecord, ThreadStatus
 
 DEFAULT_MAX_TURN_SECONDS = 120.0
@@ -34,6 +35,7 @@ class TurnRunner:
         stream_options: Extra keyword arguments for `graph.astream` (e.g. `durability`).
         max_turn_seconds: A turn running longer is stopped with `turn_timeout` (None: no limit).
         max_threads_per_owner: How many threads one authenticated principal may have (None: no limit).
+        frame_log: Where turns' numbered frames are kept for replay (None: frames are numbered, not kept).
     """
 
     graph: TurnGraph
@@ -41,6 +43,7 @@ class TurnRunner:
     stream_options: Mapping[str, Any] = field(default_factory=dict)
     max_turn_seconds: float | None = DEFAULT_MAX_TURN_SECONDS
     max_threads_per_owner: int | None = DEFAULT_MAX_THREADS_PER_OWNER
+    frame_log: FrameLog | None = None
 
     async def handle(
         self,
@@ -79,20 +82,26 @@ class TurnRunner:
             for interrupt in decision.resend:
                 await sink(interrupt)
             return None
-        running = (record or SessionRecord(key, owner=owner)).transition(ThreadStatus.RUNNING)
+        previous = record or SessionRecord(key, owner=owner)
+        first_seq = previous.last_seq + 1
+        running = replace(previous.transition(ThreadStatus.RUNNING), turn_first_seq=first_seq)
+        if self.frame_log is not None:
+            self.frame_log.begin_turn(key, first_seq)
         running = self.sessions.touch(running)
+        numbered = SequencedSink(sink, self.frame_log, key, first_seq)
         outcome = await run_turn(
             self.graph,
             thread_id,
             decision.turn_input,
-            sink,
+            numbered,
             configurable=configurable,
             stream_options=self.stream_options,
             thread_key=key,
             max_seconds=self.max_turn_seconds,
         )
         status = ThreadStatus.AWAITING_APPROVAL if outcome.pending_interrupts else ThreadStatus.IDLE
-        self.sessions.touch(running.transition(status, outcome.pending_interrupts))
+        finished = replace(running.transition(status, outcome.pending_interrupts), last_seq=numbered.last_seq)
+        self.sessions.touch(finished)
         return outcome
 
     async def _recover(self, record: SessionRecord) -> SessionRecord:

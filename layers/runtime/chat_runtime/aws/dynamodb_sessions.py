@@ -57,12 +57,41 @@ class DynamoDBSessionManager:
     def touch(self, record: SessionRecord) -> SessionRecord:
         """Store `record` and slide its expiry from now."""
         stored = slide(record, self._clock(), self.ttl_seconds)
-        self._client.put_item(TableName=self.table_name, Item=_item(stored))
+        # An update, not a put: attributes the record does not hold (the `follower` a resuming client set
+        # while this turn ran) must survive the turn's last write.
+        fields = {name: value for name, value in _item(stored).items() if name != "thread_id"}
+        names = {f"#a{index}": name for index, name in enumerate(fields)}
+        self._client.update_item(
+            TableName=self.table_name,
+            Key={"thread_id": {"S": stored.thread_id}},
+            UpdateExpression="SET " + ", ".join(f"{alias} = :v{index}" for index, alias in enumerate(names)),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={f":v{index}": value for index, value in enumerate(fields.values())},
+        )
         return stored
 
     def delete(self, thread_id: str) -> None:
         """Forget the thread's session."""
         self._client.delete_item(TableName=self.table_name, Key={"thread_id": {"S": thread_id}})
+
+    def set_follower(self, thread_key: str, connection_id: str) -> None:
+        """Ask the thread's running turn to continue on `connection_id` (after a reconnect)."""
+        self._client.update_item(
+            TableName=self.table_name,
+            Key={"thread_id": {"S": thread_key}},
+            UpdateExpression="SET follower = :connection",
+            ExpressionAttributeValues={":connection": {"S": connection_id}},
+        )
+
+    def follower(self, thread_key: str) -> str | None:
+        """The connection a client resumed the thread's running turn on, if any."""
+        item = self._client.get_item(
+            TableName=self.table_name,
+            Key={"thread_id": {"S": thread_key}},
+            ProjectionExpression="follower",
+            ConsistentRead=True,
+        ).get("Item")
+        return None if item is None else item.get("follower", {}).get("S")
 
     def count_threads(self, owner: str) -> int:
         """How many threads (expired ones included) `owner` has, from the `by_owner` index."""
@@ -102,6 +131,8 @@ def _item(record: SessionRecord) -> dict[str, Any]:
         "last_active_at": _number(record.last_active_at),
         "expires_at": _number(record.expires_at),
         "ttl": {"N": str(int(record.expires_at) + TOMBSTONE_GRACE_SECONDS)},
+        "last_seq": {"N": str(record.last_seq)},
+        "turn_first_seq": {"N": str(record.turn_first_seq)},
     }
     if record.owner is not None:
         item["owner"] = {"S": record.owner}
@@ -118,4 +149,6 @@ def _record(item: dict[str, Any]) -> SessionRecord:
         last_active_at=float(item["last_active_at"]["N"]),
         expires_at=float(item["expires_at"]["N"]),
         owner=item.get("owner", {}).get("S"),
+        last_seq=int(item.get("last_seq", {}).get("N", "0")),
+        turn_first_seq=int(item.get("turn_first_seq", {}).get("N", "1")),
     )

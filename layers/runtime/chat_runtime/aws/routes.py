@@ -25,12 +25,21 @@ from chat_runtime.admission import Rejected, admit
 from chat_runtime.auth import thread_key
 from chat_runtime.aws.connections import ConnectionStore
 from chat_runtime.aws.dynamodb_sessions import DynamoDBSessionManager
+from chat_runtime.aws.frame_log import DynamoDBFrameLog
 from chat_runtime.aws.gateway import THROTTLE_CODES, endpoint_url, error_code, management_client, post_frames
 from chat_runtime.aws.jobs import JobKind, TurnJob, enqueue
 from chat_runtime.aws.settings import AwsSettings
 from chat_runtime.limits import DEFAULT_BURST, DEFAULT_FRAMES_PER_SECOND, rate_limited
-from chat_runtime.protocol import ErrorCode, ErrorFrame, ProtocolError, ServerFrame, parse_client_frame
-from chat_runtime.sessions import SessionManager, ThreadStatus
+from chat_runtime.protocol import (
+    ErrorCode,
+    ErrorFrame,
+    ProtocolError,
+    ResumeFrame,
+    ServerFrame,
+    parse_client_frame,
+)
+from chat_runtime.replay import replay_frames
+from chat_runtime.sessions import ThreadStatus
 
 logger = logging.getLogger(__name__)
 OK = {"statusCode": 200}
@@ -52,8 +61,9 @@ BUSY = "The service is busy right now. Please try again in a moment."
 class RouteDeps:
     """What the route handlers talk to."""
 
-    sessions: SessionManager
+    sessions: DynamoDBSessionManager
     connections: ConnectionStore
+    frames: DynamoDBFrameLog
     sqs: Any
     queue_url: str
     default_customer_id: str
@@ -76,6 +86,7 @@ class RouteDeps:
                 settings.sessions_table, settings.session_ttl_seconds, client=dynamodb
             ),
             connections=ConnectionStore(settings.connections_table, client=dynamodb),
+            frames=DynamoDBFrameLog(settings.frames_table, client=dynamodb),
             sqs=boto3.client("sqs", config=fast),
             queue_url=settings.turn_queue_url,
             default_customer_id=settings.demo_customer_id,
@@ -147,6 +158,12 @@ def _on_client_frame(
     if isinstance(frame, ProtocolError):
         logger.info("refused a frame", extra={"code": frame.code.value})
         return reply(frame.to_frame())
+    key = thread_key(frame.thread_id, connection.principal)
+    if isinstance(frame, ResumeFrame):
+        record = deps.sessions.get_state(key)
+        if record is not None and record.status is ThreadStatus.RUNNING:
+            deps.sessions.set_follower(key, connection_id)  # the worker continues on this connection
+        return reply(*replay_frames(record, deps.frames, key, frame.thread_id, frame.after_seq))
     job = TurnJob(
         frame=frame,
         thread_id=frame.thread_id,
@@ -156,7 +173,7 @@ def _on_client_frame(
         owner=connection.principal,
         request_id=context.request_id,
     )
-    record = deps.sessions.get_state(thread_key(frame.thread_id, connection.principal))
+    record = deps.sessions.get_state(key)
     # While a turn runs, its outcome is unknown here: the worker decides, in FIFO order.
     if record is None or record.status is not ThreadStatus.RUNNING:
         decision = admit(frame, record, deps.sessions.now())

@@ -5,7 +5,8 @@ The model never waits for the network: `__call__` only queues. Posts are paced: 
 the same agent merged into one frame (never over the frame limit). A slow stream therefore gets one frame per
 token; a fast one, or a slow network, gets fewer, fuller frames, which API Gateway bills and rate-limits per
 message. A frame that ends the turn is flushed at once. Throttling is retried with backoff; `GoneException`
-stops sending (the turn still finishes and is saved).
+stops sending (the turn still finishes and is saved) until the client resumes the thread on a new connection,
+which then receives what it missed. Every posted batch is also written to the frame log, for replay.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ class ApiGatewaySender:
         connection_id: str,
         *,
         on_gone: Callable[[], None] | None = None,
+        record: Callable[[list[ServerFrame]], None] | None = None,
+        follower: Callable[[], str | None] | None = None,
         max_frame_bytes: int = MAX_FRAME_BYTES,
         min_interval: float = DEFAULT_MIN_INTERVAL,
         max_attempts: int = 6,
@@ -69,6 +72,9 @@ class ApiGatewaySender:
         self._client = client
         self._connection_id = connection_id
         self._on_gone = on_gone
+        self._record = record
+        self._follower = follower
+        self._unsent: list[ServerFrame] = []
         self._max_frame_bytes = max_frame_bytes
         self._min_interval = min_interval
         self._last_post = float("-inf")
@@ -110,11 +116,35 @@ class ApiGatewaySender:
                 batch.pop()
                 closing = True
             self._last_post = loop.time()
-            for frame in self._coalesce(batch):
-                if self.stats.gone:
-                    self.stats.dropped += 1
-                    continue
-                await self._post(frame)
+            frames = self._coalesce(batch)
+            if self._record is not None and frames:
+                await asyncio.to_thread(self._record, frames)
+            if self.stats.gone and not await self._switched_to_follower():
+                self._unsent.extend(frames)
+                self.stats.dropped += len(frames)
+                continue
+            for index, frame in enumerate(frames):
+                if not await self._post(frame):
+                    self._unsent.extend(frames[index + 1 :])
+                    self.stats.dropped += len(frames) - index - 1
+                    await self._switched_to_follower()  # the client may already be back
+                    break
+
+    async def _switched_to_follower(self) -> bool:
+        """After a 410: move to the connection the client resumed on, and send it what was not delivered."""
+        if self._follower is None:
+            return False
+        connection = await asyncio.to_thread(self._follower)
+        if not connection or connection == self._connection_id:
+            return False
+        self._connection_id = connection
+        self.stats.gone = False
+        unsent, self._unsent = self._unsent, []
+        for index, frame in enumerate(unsent):
+            if not await self._post(frame):
+                self._unsent = unsent[index + 1 :]
+                return False
+        return True
 
     @staticmethod
     def _flush_now(item: Any) -> bool:
@@ -131,7 +161,10 @@ class ApiGatewaySender:
                 and (last.agent, last.thread_id) == (frame.agent, frame.thread_id)
                 and self._fits(last.content + frame.content, frame)
             ):
-                merged[-1] = last.model_copy(update={"content": last.content + frame.content})
+                # A merged frame carries the seq of its last part: a client holding it has all before.
+                merged[-1] = last.model_copy(
+                    update={"content": last.content + frame.content, "seq": frame.seq}
+                )
             else:
                 merged.extend(self._within_limit(frame))
         return merged
@@ -161,7 +194,8 @@ class ApiGatewaySender:
         self.stats.dropped += 1
         return []
 
-    async def _post(self, frame: ServerFrame) -> None:
+    async def _post(self, frame: ServerFrame) -> bool:
+        """Post one frame; False when the connection is gone (the frame is kept as unsent)."""
         data = encode_frame(frame).encode()
         for attempt in range(self._max_attempts):
             try:
@@ -170,20 +204,22 @@ class ApiGatewaySender:
                     self._client.post_to_connection, ConnectionId=self._connection_id, Data=data
                 )
                 self.stats.frames_posted += 1
-                return
+                return True
             except Exception as error:
                 code = error_code(error)
                 if code in GONE_CODES:
                     logger.info("connection %s is gone; the turn continues unsent", self._connection_id)
                     self.stats.gone = True
                     self.stats.dropped += 1
+                    self._unsent.append(frame)
                     if self._on_gone is not None:
                         await asyncio.to_thread(self._on_gone)
-                    return
+                    return False
                 if code in THROTTLE_CODES and attempt + 1 < self._max_attempts:
                     self.stats.retries += 1
                     await self._sleep(self._base_delay * 2**attempt * (1 + random.random()))
                     continue
                 logger.exception("post_to_connection failed (%s); frame dropped", code)
                 self.stats.dropped += 1
-                return
+                return True
+        return True

@@ -25,6 +25,7 @@ class AwsSettings:
     checkpoints_table: str = ""
     checkpoint_bucket: str = ""
     idempotency_table: str = ""
+    frames_table: str = ""
     session_ttl_seconds: int = 1800
     demo_customer_id: str = "demo-customer"
     dynamodb_endpoint_url: str | None = None
@@ -50,6 +51,7 @@ class AwsSettings:
             checkpoints_table=environ.get("CHECKPOINTS_TABLE", ""),
             checkpoint_bucket=environ.get("CHECKPOINT_BUCKET", ""),
             idempotency_table=environ.get("IDEMPOTENCY_TABLE", ""),
+            frames_table=environ.get("FRAMES_TABLE", ""),
             session_ttl_seconds=int(ttl_text),
             demo_customer_id=environ.get("DEMO_CUSTOMER_ID", "demo-customer"),
             dynamodb_endpoint_url=environ.get("DYNAMODB_ENDPOINT_URL") or None,

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from chat_runtime.auth import thread_key
 from chat_runtime.aws.connections import ConnectionStore
 from chat_runtime.aws.dynamodb_sessions import DynamoDBSessionManager
+from chat_runtime.aws.frame_log import DynamoDBFrameLog
 from chat_runtime.aws.gateway import management_client
 from chat_runtime.aws.jobs import JobKind, TurnJob
 from chat_runtime.aws.sender import ApiGatewaySender, SenderStats
@@ -51,6 +52,8 @@ class WorkerDeps:
     runner: TurnRunner
     checkpointer: Any
     connections: ConnectionStore
+    frames: DynamoDBFrameLog
+    sessions: DynamoDBSessionManager
     gateway: Any = field(default=management_client)
 
     @classmethod
@@ -85,6 +88,8 @@ class WorkerDeps:
             ),
             checkpointer=checkpointer,
             connections=ConnectionStore(settings.connections_table, client=dynamodb),
+            frames=DynamoDBFrameLog(settings.frames_table, client=dynamodb),
+            sessions=sessions,
         )
 
 
@@ -98,7 +103,11 @@ async def process_job(job: TurnJob, deps: WorkerDeps) -> TurnReport:
     first_token: list[float] = []
     client = deps.gateway(job.endpoint_url)
     on_gone = partial(deps.connections.mark_gone, job.connection_id)
-    async with ApiGatewaySender(client, job.connection_id, on_gone=on_gone) as sender:
+    record = partial(deps.frames.record, key)
+    follower = partial(deps.sessions.follower, key)
+    async with ApiGatewaySender(
+        client, job.connection_id, on_gone=on_gone, record=record, follower=follower
+    ) as sender:
 
         async def timed(frame: ServerFrame) -> None:
             if isinstance(frame, TokenFrame) and not first_token:
@@ -109,8 +118,8 @@ async def process_job(job: TurnJob, deps: WorkerDeps) -> TurnReport:
         outcome = await deps.runner.handle(
             job.frame, sink, configurable={"customer_id": job.customer_id}, owner=job.owner
         )
-    record = deps.runner.sessions.get_state(key)
-    if outcome is None and record is not None and record.is_expired(deps.runner.sessions.now()):
+    session = deps.runner.sessions.get_state(key)
+    if outcome is None and session is not None and session.is_expired(deps.runner.sessions.now()):
         await asyncio.to_thread(deps.checkpointer.delete_thread, key)
     approved = job.frame.approved if isinstance(job.frame, InterruptResponseFrame) else None
     return TurnReport(

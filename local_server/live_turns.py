@@ -1,0 +1,40 @@
+"""Who receives a running turn's frames: the socket that started it, and any socket that resumed it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from chat_runtime.engine import FrameSink
+from chat_runtime.protocol import ServerFrame
+
+
+class LiveTurns:
+    """The followers of each running turn, by thread key."""
+
+    def __init__(self) -> None:
+        self._followers: dict[str, list[FrameSink]] = {}
+
+    @contextmanager
+    def turn(self, key: str, starter: FrameSink) -> Iterator[FrameSink]:
+        """While the block runs, frames sent to the yielded sink reach every follower of the turn."""
+        followers = [starter]
+        self._followers[key] = followers
+
+        async def publish(frame: ServerFrame) -> None:
+            for follower in list(followers):
+                await follower(frame)
+
+        try:
+            yield publish
+        finally:
+            self._followers.pop(key, None)
+
+    def follow(self, key: str, sink: FrameSink) -> bool:
+        """Add `sink` to the running turn of `key`; False when no turn runs."""
+        followers = self._followers.get(key)
+        if followers is None:
+            return False
+        if sink not in followers:
+            followers.append(sink)
+        return True
