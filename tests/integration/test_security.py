@@ -12,7 +12,7 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from chat_runtime.auth import TokenVerifier, mint_token
+from chat_runtime.auth import AuthError, TokenVerifier, mint_token
 from local_server import create_app
 from local_server.defaults import build_default_graph
 from support_agent.graph import build_support_graph
@@ -272,3 +272,43 @@ def test_the_token_command_mints_tokens_the_verifier_accepts() -> None:
     ).stdout.strip()
     principal = TokenVerifier(secret=SECRET, issuer=ISSUER, audience=AUDIENCE).verify(minted)
     assert (principal.subject, principal.customer_id) == ("bob", "c-9")
+
+
+def test_rs256_tokens_are_verified_with_keys_from_a_jwks_url() -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    jwks = json.dumps({"keys": [{**public, "kid": "k1", "use": "sig", "alg": "RS256"}]}).encode()
+
+    class Keys(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(jwks)
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Keys)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        verifier = TokenVerifier(
+            jwks_url=f"http://127.0.0.1:{server.server_address[1]}/jwks.json", audience=AUDIENCE
+        )
+        claims = {"sub": "carol", "customer_id": "c-3", "aud": AUDIENCE, "exp": int(time.time()) + 60}
+        good = jwt.encode(claims, key, algorithm="RS256", headers={"kid": "k1"})
+        assert verifier.verify(good).customer_id == "c-3"
+        other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        forged = jwt.encode(claims, other, algorithm="RS256", headers={"kid": "k1"})
+        hs256 = jwt.encode(claims, "x" * 32, algorithm="HS256", headers={"kid": "k1"})
+        for bad in (forged, hs256):
+            with pytest.raises(AuthError):
+                verifier.verify(bad)
+    finally:
+        server.shutdown()
