@@ -132,7 +132,10 @@ def test_a_reloaded_page_resumes_its_threads_without_duplicates(page: Page) -> N
     page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(str(payload))))
     page.reload()
     expect(page.locator("#status")).to_have_text("Connected")
-    page.wait_for_timeout(300)
+    for _ in range(100):  # the framesent events reach Python shortly after the page sends
+        if any('"resume"' in frame for frame in sent):
+            break
+        page.wait_for_timeout(50)
     resumes = [json.loads(frame) for frame in sent if '"resume"' in frame]
     assert resumes and resumes[0]["after_seq"] > 0  # it asked only for what came after what it showed
     expect(page.get_by_role("form", name="Approval needed")).to_have_count(

@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -68,6 +70,7 @@ class RouteDeps:
     queue_url: str
     default_customer_id: str
     allow_anonymous: bool = False
+    clock: Callable[[], float] = time.time
     frames_per_window: int = DEFAULT_BURST + int(DEFAULT_FRAMES_PER_SECOND * RATE_WINDOW_SECONDS)
 
     @classmethod
@@ -152,7 +155,9 @@ def _on_client_frame(
     connection = deps.connections.get(connection_id)
     if connection is None:
         return reply(ErrorFrame(code=ErrorCode.INTERNAL_ERROR, message=RECONNECT))
-    if not deps.connections.allow_frame(connection_id, deps.frames_per_window, RATE_WINDOW_SECONDS):
+    if not deps.connections.allow_frame(
+        connection_id, deps.frames_per_window, RATE_WINDOW_SECONDS, now=deps.clock()
+    ):
         return reply(rate_limited().to_frame())
     frame = parse_client_frame(_body(request))
     if isinstance(frame, ProtocolError):
