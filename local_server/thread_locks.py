@@ -30,6 +30,3 @@ class ThreadLocks:
             if not self._users[thread_id]:
                 del self._users[thread_id]
                 del self._locks[thread_id]
-
-    def __len__(self) -> int:
-        return len(self._locks)

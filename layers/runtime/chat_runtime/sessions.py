@@ -119,10 +119,6 @@ class SessionManager(Protocol):
         """
         ...
 
-    def delete(self, thread_id: str) -> None:
-        """Forget the thread's session."""
-        ...
-
     def count_threads(self, owner: str) -> int:
         """How many threads (expired ones included) `owner` has."""
         ...
@@ -161,11 +157,6 @@ class InMemorySessionManager:
         with self._lock:
             self._records[record.thread_id] = stored
         return stored
-
-    def delete(self, thread_id: str) -> None:
-        """Forget the thread's session."""
-        with self._lock:
-            self._records.pop(thread_id, None)
 
     def count_threads(self, owner: str) -> int:
         """How many threads (expired ones included) `owner` has."""

@@ -70,10 +70,6 @@ class DynamoDBSessionManager:
         )
         return stored
 
-    def delete(self, thread_id: str) -> None:
-        """Forget the thread's session."""
-        self._client.delete_item(TableName=self.table_name, Key={"thread_id": {"S": thread_id}})
-
     def set_follower(self, thread_key: str, connection_id: str) -> None:
         """Ask the thread's running turn to continue on `connection_id` (after a reconnect)."""
         self._client.update_item(

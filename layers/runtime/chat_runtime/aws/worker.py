@@ -53,7 +53,6 @@ class WorkerDeps:
     checkpointer: Any
     connections: ConnectionStore
     frames: DynamoDBFrameLog
-    sessions: DynamoDBSessionManager
     gateway: Any = field(default=management_client)
 
     @classmethod
@@ -89,8 +88,14 @@ class WorkerDeps:
             checkpointer=checkpointer,
             connections=ConnectionStore(settings.connections_table, client=dynamodb),
             frames=DynamoDBFrameLog(settings.frames_table, client=dynamodb),
-            sessions=sessions,
         )
+
+    @property
+    def sessions(self) -> DynamoDBSessionManager:
+        """The runner's session store (DynamoDB, which also knows a resumed turn's follower)."""
+        sessions = self.runner.sessions
+        assert isinstance(sessions, DynamoDBSessionManager)
+        return sessions
 
 
 async def process_job(job: TurnJob, deps: WorkerDeps) -> TurnReport:
@@ -118,8 +123,8 @@ async def process_job(job: TurnJob, deps: WorkerDeps) -> TurnReport:
         outcome = await deps.runner.handle(
             job.frame, sink, configurable={"customer_id": job.customer_id}, owner=job.owner
         )
-    session = deps.runner.sessions.get_state(key)
-    if outcome is None and session is not None and session.is_expired(deps.runner.sessions.now()):
+    session = deps.sessions.get_state(key)
+    if outcome is None and session is not None and session.is_expired(deps.sessions.now()):
         await asyncio.to_thread(deps.checkpointer.delete_thread, key)
     approved = job.frame.approved if isinstance(job.frame, InterruptResponseFrame) else None
     return TurnReport(
