@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import argparse
 import logging
+import logging.config
 import os
 
 import uvicorn
 
 from chat_runtime.auth import TokenVerifier
+from chat_runtime.protocol import MAX_FRAME_BYTES
 from local_server.app import create_app
+from local_server.logs import logging_config
+
+# Frames over 32 KiB get a clear `message_too_large` error; bigger ones are not read at all (the connection
+# is closed with 1009, as API Gateway does for messages over its 128 KB limit).
+WS_MAX_BYTES = 4 * MAX_FRAME_BYTES
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -31,8 +38,12 @@ def main(argv: list[str] | None = None) -> None:
         "--table-prefix", default="local", help="table names are PREFIX-LogicalId (default local)"
     )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    verifier = TokenVerifier.from_environment()
+    log_config = logging_config(args.log_level)
+    logging.config.dictConfig(log_config)
+    try:
+        verifier = TokenVerifier.from_environment()
+    except ValueError as error:
+        parser.error(str(error))
     if verifier is None:
         logging.getLogger("local_server").warning(
             "DEMO MODE: no JWT_SECRET or JWKS_URL configured, every connection acts as demo-customer"
@@ -51,7 +62,14 @@ def main(argv: list[str] | None = None) -> None:
         )
     else:
         app = create_app(verifier=verifier)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        log_config=log_config,
+        ws_max_size=WS_MAX_BYTES,
+    )
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,7 @@ def create_app(
     verifier: TokenVerifier | None = None,
     rate_limit: tuple[float, int] | None = (DEFAULT_FRAMES_PER_SECOND, DEFAULT_BURST),
     max_turn_seconds: float | None = DEFAULT_MAX_TURN_SECONDS,
+    clock: Callable[[], float] = time.time,
 ) -> Starlette:
     """Build the local server.
 
@@ -62,6 +64,7 @@ def create_app(
             connection acting as the demo customer.
         rate_limit: Frames per second and burst allowed per connection (None: unlimited).
         max_turn_seconds: A turn running longer is stopped with a `turn_timeout` error.
+        clock: Wall-clock time, against which a connection's token expiry is judged.
 
     Returns:
         A Starlette app with `/ws`, `/api/health` and `app.state.session_manager`.
@@ -85,7 +88,9 @@ def create_app(
 
     async def websocket_endpoint(websocket: WebSocket) -> None:
         bucket = TokenBucket(*rate_limit) if rate_limit is not None else None
-        await ChatSocket(websocket, runner, locks, turn_tasks, run_config, verifier, bucket, live).serve()
+        await ChatSocket(
+            websocket, runner, locks, turn_tasks, run_config, verifier, bucket, live, clock
+        ).serve()
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from chat_runtime.auth import AuthError, TokenVerifier, thread_key
-from chat_runtime.limits import TokenBucket, rate_limited
+from chat_runtime.auth import AuthError, Principal, TokenVerifier, thread_key
+from chat_runtime.limits import TokenBucket, rate_limited, token_expired
 from chat_runtime.protocol import (
     ErrorCode,
     ErrorFrame,
@@ -49,6 +50,7 @@ class ChatSocket:
         verifier: TokenVerifier | None = None,
         rate_limit: TokenBucket | None = None,
         live: LiveTurns | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._websocket = websocket
         self._runner = runner
@@ -56,9 +58,10 @@ class ChatSocket:
         self._turn_tasks = turn_tasks
         self._configurable = configurable
         self._verifier = verifier
-        self._owner: str | None = None
+        self._principal: Principal | None = None
         self._rate_limit = rate_limit
         self._live = live or LiveTurns()
+        self._clock = clock
         self._send_lock = asyncio.Lock()
         self._open = False
 
@@ -71,7 +74,7 @@ class ChatSocket:
                 logger.info("refused a connection: %s", error)
                 await self._websocket.close(code=POLICY_VIOLATION)  # before accept: HTTP 403
                 return
-            self._owner = principal.subject
+            self._principal = principal
             self._configurable = {**self._configurable, "customer_id": principal.customer_id}
         await self._websocket.accept()
         self._open = True
@@ -80,6 +83,9 @@ class ChatSocket:
                 message = await self._websocket.receive()
                 if message["type"] == "websocket.disconnect":
                     break
+                if self._principal is not None and self._principal.is_expired(self._clock()):
+                    await self.send(token_expired().to_frame())
+                    continue
                 if self._rate_limit is not None and not self._rate_limit.allow():
                     await self.send(rate_limited().to_frame())
                     continue
@@ -93,6 +99,10 @@ class ChatSocket:
                     self._start_turn(parsed)
         finally:
             self._open = False
+
+    @property
+    def _owner(self) -> str | None:
+        return self._principal.subject if self._principal is not None else None
 
     async def send(self, frame: ServerFrame) -> None:
         """Send one frame; a closed connection drops it silently (the turn still completes)."""

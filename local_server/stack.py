@@ -43,7 +43,8 @@ def _loader() -> type[yaml.SafeLoader]:
 
 def load_template() -> dict[str, Any]:
     """The template as data, intrinsics as `{"Ref": ...}` / `{"Fn::GetAtt": [...]}` dicts."""
-    data: dict[str, Any] = yaml.load(TEMPLATE.read_text(), Loader=_loader())
+    # The loader is a SafeLoader that only adds CloudFormation's tags.
+    data: dict[str, Any] = yaml.load(TEMPLATE.read_text(), Loader=_loader())  # nosec B506
     return data
 
 
@@ -60,26 +61,17 @@ class Stack:
         return {k: v for k, v in self.template["Resources"].items() if v["Type"] == kind}
 
     def resolve(self, value: Any) -> Any:
-        """`!Ref`, `!GetAtt` and parameter defaults, as far as the tests need them."""
-        if isinstance(value, dict) and "Ref" in value:
-            ref = value["Ref"]
-            if ref in self.template.get("Parameters", {}):
-                return self.template["Parameters"][ref].get("Default")
-            return self.queue_urls.get(ref) or self.names[ref]
-        if isinstance(value, dict) and "Fn::GetAtt" in value:
-            logical_id, attribute = value["Fn::GetAtt"]
-            if attribute == "Arn":
-                return self.queue_arns[logical_id]
-            if attribute == "QueueName":
-                return self.names[logical_id]
-        return value
+        """`value` with its intrinsics resolved against this stack (parameters at their defaults)."""
+        from local_server.intrinsics import Resolver
+
+        return Resolver(self).resolve(value)
 
     def environment(self, function_id: str) -> dict[str, str]:
         """A function's environment variables (globals, then its own), references resolved."""
         variables = dict(self.template["Globals"]["Function"]["Environment"]["Variables"])
         own = self.template["Resources"][function_id]["Properties"].get("Environment", {})
         variables.update(own.get("Variables", {}))
-        return {key: str(self.resolve(value)) for key, value in variables.items()}
+        return {key: str(value) for key, value in self.resolve(variables).items()}
 
 
 def create_stack(session: Any, prefix: str = "test", *, endpoint_url: str | None = None) -> Stack:

@@ -53,5 +53,8 @@ def deployment(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deplo
         for name, value in environment.items():
             monkeypatch.setenv(name, value)
         reset_containers()
-        yield Deployment(stack, session)
+        deployment = Deployment(stack, session)
+        with deployment.iam.installed():
+            yield deployment
         reset_containers()
+        assert deployment.iam.violations == [], "a function made AWS calls its role does not allow"

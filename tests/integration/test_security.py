@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import jwt
 import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
@@ -49,9 +50,14 @@ def authorize(deployment: Deployment, raw_token: str | None) -> dict[str, Any]:
 
 
 def test_the_authorizer_passes_principal_and_customer_on(authorizer_env: Deployment) -> None:
-    response = authorize(authorizer_env, token("user-7", "other-customer"))
+    raw = token("user-7", "other-customer")
+    response = authorize(authorizer_env, raw)
     assert response["principalId"] == "user-7"
-    assert response["context"] == {"principal": "user-7", "customer_id": "other-customer"}
+    assert response["context"] == {
+        "principal": "user-7",
+        "customer_id": "other-customer",
+        "expires_at": jwt.decode(raw, options={"verify_signature": False})["exp"],
+    }
     [statement] = response["policyDocument"]["Statement"]
     assert statement["Effect"] == "Allow"
 
@@ -299,9 +305,17 @@ def test_rs256_tokens_are_verified_with_keys_from_a_jwks_url() -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         verifier = TokenVerifier(
-            jwks_url=f"http://127.0.0.1:{server.server_address[1]}/jwks.json", audience=AUDIENCE
+            jwks_url=f"http://127.0.0.1:{server.server_address[1]}/jwks.json",
+            issuer=ISSUER,
+            audience=AUDIENCE,
         )
-        claims = {"sub": "carol", "customer_id": "c-3", "aud": AUDIENCE, "exp": int(time.time()) + 60}
+        claims = {
+            "sub": "carol",
+            "customer_id": "c-3",
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "exp": int(time.time()) + 60,
+        }
         good = jwt.encode(claims, key, algorithm="RS256", headers={"kid": "k1"})
         assert verifier.verify(good).customer_id == "c-3"
         other = rsa.generate_private_key(public_exponent=65537, key_size=2048)

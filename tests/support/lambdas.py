@@ -15,11 +15,14 @@ from urllib.parse import quote
 
 from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
 
+from local_server.iam import IamGuard
+from local_server.intrinsics import Resolver
 from local_server.stack import ROOT, Stack
 
 EVENTS = ROOT / "tests" / "events"
 REGION = "us-east-1"
 DEFAULT_ACCOUNT_ID = "123456789012"  # moto's account
+API_ID = "abc123defg"  # the WebSocket API of the recorded events
 FUNCTIONS = {
     "authorizer": "AuthorizerFunction",
     "connect": "ConnectFunction",
@@ -78,12 +81,17 @@ def read_frames(connection_id: str) -> list[dict[str, Any]]:
 
 
 class Deployment:
-    """The stack's handlers, invoked as API Gateway and SQS would invoke them."""
+    """The stack's handlers, invoked as API Gateway and SQS would invoke them, each under its own IAM role.
+
+    moto does not enforce IAM: `iam` does, refusing any call the invoked function's role (as the template
+    defines it) would not allow on AWS.
+    """
 
     def __init__(self, stack: Stack, session: Any) -> None:
         self.stack = stack
         self.sqs = session.client("sqs")
         self.handlers = {folder: load_handler_module(folder) for folder in FUNCTIONS}
+        self.iam = IamGuard(Resolver(stack, extra_refs={"WebSocketApi": API_ID}))
         self._seen: dict[str, int] = {}
 
     def connect(
@@ -121,7 +129,8 @@ class Deployment:
         return self.invoke(folder, request)
 
     def invoke(self, folder: str, payload: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = self.handlers[folder].handler(copy.deepcopy(payload), LambdaContext())
+        with self.iam.acting_as(FUNCTIONS[folder]):
+            result: dict[str, Any] = self.handlers[folder].handler(copy.deepcopy(payload), LambdaContext())
         return result
 
     def queued(self, logical_id: str = "TurnQueue") -> int:

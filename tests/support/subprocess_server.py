@@ -8,7 +8,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import IO, Any
 
 import httpx
 
@@ -30,9 +30,15 @@ def wait_for_health(url: str, process: subprocess.Popen[Any], seconds: float = 6
 
 
 @contextlib.contextmanager
-def running(command: list[str], health_url: str, **popen: Any) -> Iterator[subprocess.Popen[bytes]]:
-    """Start `command`, wait until `health_url` answers, stop it afterwards; show its output on failure."""
-    with tempfile.TemporaryFile() as output:
+def running(
+    command: list[str], health_url: str, output: IO[bytes] | None = None, **popen: Any
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start `command`, wait until `health_url` answers, stop it afterwards; show its output on failure.
+
+    Its output (stdout and stderr) goes to `output` when given, for the caller to read after the block.
+    """
+    with contextlib.ExitStack() as files:
+        output = output or files.enter_context(tempfile.TemporaryFile())
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, **popen)
         try:
             try:
@@ -51,9 +57,9 @@ def running(command: list[str], health_url: str, **popen: Any) -> Iterator[subpr
 
 
 @contextlib.contextmanager
-def local_server_process(*args: str) -> Iterator[str]:
+def local_server_process(*args: str, **popen: Any) -> Iterator[str]:
     """`python -m local_server` on a free port; yields `ws://127.0.0.1:PORT/ws` once `/api/health` answers."""
     port = free_port()
     command = [sys.executable, "-m", "local_server", "--host", "127.0.0.1", "--port", str(port), *args]
-    with running(command, f"http://127.0.0.1:{port}/api/health"):
+    with running(command, f"http://127.0.0.1:{port}/api/health", **popen):
         yield f"ws://127.0.0.1:{port}/ws"

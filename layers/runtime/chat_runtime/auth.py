@@ -3,6 +3,9 @@
 A token names its principal in `sub` and the shop customer in a claim (`customer_id` by default; the
 principal when absent). HS256 with a shared secret, or RS256 with keys from a JWKS URL (e.g. a Cognito user
 pool); expiry, issuer and audience are checked. Tokens are never logged.
+
+A key removed from the JWKS stops verifying once the cached key set is refreshed (every
+`jwks_cache_seconds`); keys are never cached for longer than the set they came from.
 """
 
 from __future__ import annotations
@@ -16,10 +19,17 @@ from typing import Any
 import jwt
 
 CLOCK_SKEW_SECONDS = 30
+MIN_SECRET_BYTES = 32  # RFC 7518 3.2: an HS256 key at least as long as the hash output
+DEFAULT_JWKS_CACHE_SECONDS = 300
 
 
 class AuthError(Exception):
     """The token is missing, malformed, expired, or not for us; the message is safe to log."""
+
+
+def token_has_expired(expires_at: float | None, now: float) -> bool:
+    """Whether a token valid until `expires_at` (None: no expiry known) has expired at `now`."""
+    return expires_at is not None and now > expires_at + CLOCK_SKEW_SECONDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +38,11 @@ class Principal:
 
     subject: str
     customer_id: str
+    expires_at: float | None = None
+
+    def is_expired(self, now: float) -> bool:
+        """Whether the token that vouched for this principal has expired at `now` (after the skew)."""
+        return token_has_expired(self.expires_at, now)
 
 
 @dataclass(frozen=True)
@@ -40,6 +55,11 @@ class TokenVerifier:
         issuer: The required `iss`, when set.
         audience: The required `aud`, when set.
         customer_claim: The claim that holds the customer id.
+        jwks_cache_seconds: How long a fetched key set is trusted before it is fetched again.
+
+    Raises:
+        ValueError: For a secret shorter than 32 bytes, or a JWKS URL without issuer and audience (any
+            token of any app using the same identity provider would be accepted).
     """
 
     secret: str | None = None
@@ -47,20 +67,34 @@ class TokenVerifier:
     issuer: str | None = None
     audience: str | None = None
     customer_claim: str = "customer_id"
+    jwks_cache_seconds: float = DEFAULT_JWKS_CACHE_SECONDS
     _jwks: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if bool(self.secret) == bool(self.jwks_url):
             raise ValueError("configure exactly one of a JWT secret or a JWKS URL")
+        if self.secret and len(self.secret.encode()) < MIN_SECRET_BYTES:
+            raise ValueError(
+                f"the JWT secret is {len(self.secret.encode())} bytes; use at least {MIN_SECRET_BYTES}, "
+                "e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
         if self.jwks_url:
-            object.__setattr__(self, "_jwks", jwt.PyJWKClient(self.jwks_url, cache_keys=True))
+            if not (self.issuer and self.audience):
+                raise ValueError(
+                    "a JWKS URL needs JWT_ISSUER and JWT_AUDIENCE too: without them tokens your identity "
+                    "provider issued for other apps would be accepted"
+                )
+            client = jwt.PyJWKClient(
+                self.jwks_url, cache_keys=False, cache_jwk_set=True, lifespan=self.jwks_cache_seconds
+            )
+            object.__setattr__(self, "_jwks", client)
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> TokenVerifier | None:
         """The verifier the environment describes, or None when no secret or JWKS URL is configured.
 
-        `JWT_SECRET` (or `JWT_SECRET_PARAMETER`: an SSM SecureString's name), or `JWKS_URL`; optional
-        `JWT_ISSUER`, `JWT_AUDIENCE`, `JWT_CUSTOMER_CLAIM`.
+        `JWT_SECRET` (or `JWT_SECRET_PARAMETER`: an SSM SecureString's name), or `JWKS_URL` with
+        `JWT_ISSUER` and `JWT_AUDIENCE`; optional `JWT_CUSTOMER_CLAIM`, `JWKS_CACHE_SECONDS`.
         """
         secret = environ.get("JWT_SECRET") or None
         parameter = environ.get("JWT_SECRET_PARAMETER")
@@ -78,6 +112,7 @@ class TokenVerifier:
             issuer=environ.get("JWT_ISSUER") or None,
             audience=environ.get("JWT_AUDIENCE") or None,
             customer_claim=environ.get("JWT_CUSTOMER_CLAIM", "customer_id"),
+            jwks_cache_seconds=float(environ.get("JWKS_CACHE_SECONDS", DEFAULT_JWKS_CACHE_SECONDS)),
         )
 
     def verify(self, token: str | None) -> Principal:
@@ -107,7 +142,7 @@ class TokenVerifier:
             raise AuthError(f"invalid token: {type(error).__name__}") from None
         subject = str(claims["sub"])
         customer = claims.get(self.customer_claim) or subject
-        return Principal(subject=subject, customer_id=str(customer))
+        return Principal(subject=subject, customer_id=str(customer), expires_at=float(claims["exp"]))
 
 
 def mint_token(

@@ -40,3 +40,12 @@ def rate_limited(thread_id: str | None = None) -> ProtocolError:
     return ProtocolError(
         ErrorCode.RATE_LIMITED, "Too many messages: slow down and try again in a moment.", thread_id
     )
+
+
+def token_expired(thread_id: str | None = None) -> ProtocolError:
+    """The refusal of a frame on a connection whose token has expired since it connected."""
+    return ProtocolError(
+        ErrorCode.TOKEN_EXPIRED,
+        "Your sign-in has expired. Sign in again and reconnect; your conversations are kept.",
+        thread_id,
+    )

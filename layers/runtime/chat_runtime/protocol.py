@@ -48,6 +48,7 @@ class ErrorCode(StrEnum):
     UNKNOWN_INTERRUPT = "unknown_interrupt"
     RATE_LIMITED = "rate_limited"
     TOO_MANY_THREADS = "too_many_threads"
+    TOKEN_EXPIRED = "token_expired"
     TURN_TIMEOUT = "turn_timeout"
     SERVICE_BUSY = "service_busy"
     AGENT_ERROR = "agent_error"

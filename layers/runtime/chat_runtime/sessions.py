@@ -120,7 +120,7 @@ class SessionManager(Protocol):
         ...
 
     def count_threads(self, owner: str) -> int:
-        """How many threads (expired ones included) `owner` has."""
+        """How many live (unexpired) threads `owner` has."""
         ...
 
     def now(self) -> float:
@@ -159,9 +159,12 @@ class InMemorySessionManager:
         return stored
 
     def count_threads(self, owner: str) -> int:
-        """How many threads (expired ones included) `owner` has."""
+        """How many live (unexpired) threads `owner` has."""
+        now = self._clock()
         with self._lock:
-            return sum(1 for record in self._records.values() if record.owner == owner)
+            return sum(
+                1 for record in self._records.values() if record.owner == owner and not record.is_expired(now)
+            )
 
     def now(self) -> float:
         """The manager's clock, so callers judge expiry against the same time source."""

@@ -42,7 +42,11 @@ def authorize(event: dict[str, Any], verifier: TokenVerifier | None) -> dict[str
     response = APIGatewayAuthorizerResponseWebSocket.from_route_arn(
         event["methodArn"],
         principal_id=principal.subject,
-        context={"principal": principal.subject, "customer_id": principal.customer_id},
+        context={
+            "principal": principal.subject,
+            "customer_id": principal.customer_id,
+            "expires_at": int(principal.expires_at or 0),
+        },
     )
     response.allow_all_routes()
     result: dict[str, Any] = response.asdict()

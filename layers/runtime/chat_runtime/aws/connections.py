@@ -1,7 +1,8 @@
 """The connections table: who is behind each API Gateway connection, and whether it is still there.
 
-Item: `connection_id` (partition key), `principal` and `customer_id` (from the authorizer), `connected_at`,
-`gone` (bool), `ttl` (DynamoDB TTL, just past API Gateway's two-hour connection limit).
+Item: `connection_id` (partition key), `principal`, `customer_id` and `expires_at` (the token's `exp`, from
+the authorizer), `connected_at`, `gone` (bool), `ttl` (DynamoDB TTL, just past API Gateway's two-hour
+connection limit).
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from typing import Any
+
+from chat_runtime.auth import token_has_expired
 
 MAX_CONNECTION_SECONDS = 2 * 3600
 TTL_MARGIN_SECONDS = 600
@@ -23,6 +26,11 @@ class Connection:
     connected_at: float
     gone: bool = False
     principal: str | None = None
+    expires_at: float | None = None
+
+    def token_expired(self, now: float) -> bool:
+        """Whether the token the connection was opened with has expired at `now` (after the skew)."""
+        return token_has_expired(self.expires_at, now)
 
 
 class ConnectionStore:
@@ -37,11 +45,18 @@ class ConnectionStore:
         self._client = client
 
     def add(
-        self, connection_id: str, customer_id: str, principal: str | None = None, now: float | None = None
+        self,
+        connection_id: str,
+        customer_id: str,
+        principal: str | None = None,
+        now: float | None = None,
+        expires_at: float | None = None,
     ) -> Connection:
-        """Record a new connection and who is behind it."""
+        """Record a new connection, who is behind it and until when their token is valid."""
         connected_at = time.time() if now is None else now
-        identity = {"principal": {"S": principal}} if principal else {}
+        identity: dict[str, Any] = {"principal": {"S": principal}} if principal else {}
+        if expires_at:
+            identity["expires_at"] = {"N": str(int(expires_at))}
         self._client.put_item(
             TableName=self.table_name,
             Item={
@@ -53,7 +68,9 @@ class ConnectionStore:
                 "ttl": {"N": str(int(connected_at) + MAX_CONNECTION_SECONDS + TTL_MARGIN_SECONDS)},
             },
         )
-        return Connection(connection_id, customer_id, connected_at, principal=principal)
+        return Connection(
+            connection_id, customer_id, connected_at, principal=principal, expires_at=expires_at or None
+        )
 
     def get(self, connection_id: str) -> Connection | None:
         """The connection, or None when it is unknown."""
@@ -68,6 +85,7 @@ class ConnectionStore:
             float(item["connected_at"]["N"]),
             item.get("gone", {}).get("BOOL", False),
             item.get("principal", {}).get("S"),
+            float(item["expires_at"]["N"]) if "expires_at" in item else None,
         )
 
     def allow_frame(

@@ -90,15 +90,18 @@ class DynamoDBSessionManager:
         return None if item is None else item.get("follower", {}).get("S")
 
     def count_threads(self, owner: str) -> int:
-        """How many threads (expired ones included) `owner` has, from the `by_owner` index."""
+        """How many live (unexpired) threads `owner` has, from the `by_owner_live` index."""
+        now = _number(self._clock())
         total, query = (
             0,
             {
                 "TableName": self.table_name,
-                "IndexName": "by_owner",
+                "IndexName": "by_owner_live",
                 "KeyConditionExpression": "#owner = :owner",
+                # The negation of `SessionRecord.is_expired`: expired threads wait for DynamoDB's TTL.
+                "FilterExpression": "expires_at > :now OR last_active_at >= :now",
                 "ExpressionAttributeNames": {"#owner": "owner"},
-                "ExpressionAttributeValues": {":owner": {"S": owner}},
+                "ExpressionAttributeValues": {":owner": {"S": owner}, ":now": now},
                 "Select": "COUNT",
             },
         )

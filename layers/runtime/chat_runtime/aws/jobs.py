@@ -1,18 +1,22 @@
 """The hand-off from route handlers to the worker: one SQS FIFO message per admitted frame.
 
-`MessageGroupId = thread_id`: turns of one thread run in arrival order, never two at once; different threads
-run in parallel. `MessageDeduplicationId` is API Gateway's request id, so a retried route invocation does not
-queue the same frame twice.
+`MessageGroupId` is a hash of the owner-scoped thread key: turns of one thread run in arrival order, never two
+at once; different threads, and two customers' threads that share a client-chosen `thread_id`, run in
+parallel. (The hash keeps principals out of SQS metadata and within the group id's 128 characters.)
+`MessageDeduplicationId` is API Gateway's request id, so a retried route invocation does not queue the same
+frame twice.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field
 
+from chat_runtime.auth import thread_key
 from chat_runtime.protocol import InterruptResponseFrame, MessageFrame
 
 
@@ -48,12 +52,17 @@ class TurnJob(BaseModel):
     request_id: str
     queued_at: float = Field(default_factory=time.time)
 
+    @property
+    def group_id(self) -> str:
+        """The FIFO group of the job's thread: one per (owner, thread_id)."""
+        return hashlib.sha256(thread_key(self.thread_id, self.owner).encode()).hexdigest()
+
 
 def enqueue(sqs: Any, queue_url: str, job: TurnJob) -> None:
     """Queue `job` in the thread's FIFO group, deduplicated on the request id."""
     sqs.send_message(
         QueueUrl=queue_url,
         MessageBody=job.model_dump_json(),
-        MessageGroupId=job.thread_id,
+        MessageGroupId=job.group_id,
         MessageDeduplicationId=f"{job.kind.value}:{job.request_id}",
     )

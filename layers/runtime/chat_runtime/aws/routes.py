@@ -31,7 +31,7 @@ from chat_runtime.aws.frame_log import DynamoDBFrameLog
 from chat_runtime.aws.gateway import THROTTLE_CODES, endpoint_url, error_code, management_client, post_frames
 from chat_runtime.aws.jobs import JobKind, TurnJob, enqueue
 from chat_runtime.aws.settings import AwsSettings
-from chat_runtime.limits import DEFAULT_BURST, DEFAULT_FRAMES_PER_SECOND, rate_limited
+from chat_runtime.limits import DEFAULT_BURST, DEFAULT_FRAMES_PER_SECOND, rate_limited, token_expired
 from chat_runtime.protocol import (
     ErrorCode,
     ErrorFrame,
@@ -108,12 +108,13 @@ def on_connect(event: dict[str, Any], deps: RouteDeps) -> dict[str, Any]:
     request = parse(event=event, model=ConnectEvent)
     identity = event.get("requestContext", {}).get("authorizer") or {}
     customer, principal = identity.get("customer_id"), identity.get("principal")
+    expires_at = float(identity.get("expires_at") or 0) or None
     if not customer or not principal:
         if not deps.allow_anonymous:
             logger.warning("refused a connection without an authorizer context")
             return UNAUTHORIZED
         customer, principal = deps.default_customer_id, None
-    deps.connections.add(request.request_context.connection_id, customer, principal)
+    deps.connections.add(request.request_context.connection_id, customer, principal, expires_at=expires_at)
     return OK
 
 
@@ -155,6 +156,8 @@ def _on_client_frame(
     connection = deps.connections.get(connection_id)
     if connection is None:
         return reply(ErrorFrame(code=ErrorCode.INTERNAL_ERROR, message=RECONNECT))
+    if connection.token_expired(deps.clock()):
+        return reply(token_expired().to_frame())
     if not deps.connections.allow_frame(
         connection_id, deps.frames_per_window, RATE_WINDOW_SECONDS, now=deps.clock()
     ):
