@@ -67,3 +67,32 @@ def test_the_agents_last_question_is_found() -> None:
     )
     told = AIMessage("Order 1046 is pending.")
     assert previous_agent_question([HumanMessage("1046?"), told, HumanMessage("ok")]) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "order_ids"),
+    [
+        ("- Order 1046 (placed 2026-11-22): pending", ("1046",)),
+        ("It was delivered on 22/11/2026 at 10:45", ()),
+        ("I paid $1044.00 for it", ()),
+        ("cancel 1046, 1043 please", ("1046", "1043")),
+        ("order #1042", ("1042",)),
+    ],
+)
+def test_dates_times_and_prices_are_not_order_numbers(text: str, order_ids: tuple[str, ...]) -> None:
+    assert read_request(text).order_ids == order_ids
+
+
+def test_the_agents_own_replies_never_name_the_order_under_discussion() -> None:
+    listing = AIMessage(
+        content="You have 2 orders:\n- Order 1046 (placed 2026-11-22)\n- Order 1042", name="order_info"
+    )
+    assert order_under_discussion([HumanMessage(content="what orders do I have?"), listing]) is None
+    asked = [HumanMessage(content="status of 1043"), listing, HumanMessage(content="where is it?")]
+    assert order_under_discussion(asked) == "1043"
+
+
+def test_a_question_followed_by_a_request_for_the_number_is_still_a_question() -> None:
+    question = AIMessage(content="Which order would you like to cancel? Please give me the order number.")
+    messages = [HumanMessage(content="cancel an order"), question, HumanMessage(content="1043")]
+    assert previous_agent_question(messages) is question

@@ -74,7 +74,9 @@ def build_support_graph(
     tools = build_tools(store)
     router_model = model.bind_tools([RouteRequest]).with_config(tags=[TAG_NOSTREAM])
     info_model = model.bind_tools(tools.read)
-    actions_model = model.bind_tools([*tools.write, tools.by_name["get_order_status"]])
+    actions_model = model.bind_tools(
+        [*tools.write, tools.by_name["get_order_status"], tools.by_name["list_orders"]]
+    )
 
     def router(state: MessagesState, config: RunnableConfig) -> Command[Any]:
         reply = router_model.invoke([SystemMessage(ROUTER_PROMPT), *state["messages"]], config)

@@ -23,11 +23,14 @@ from support_agent.models.understanding import (
     Intent,
     Request,
     current_turn,
+    describes_an_order,
+    earlier_human_text,
     last_human_text,
     looks_like_address,
     order_under_discussion,
     previous_agent_question,
     read_request,
+    resolve_order,
 )
 
 _ACTION_TOOLS = {
@@ -40,6 +43,7 @@ _ASK_ORDER = {
     Intent.REFUND: "Which order would you like a refund for? Please give me the order number.",
     Intent.CHANGE_ADDRESS: "Which order's shipping address should I change? Please give me the order number.",
 }
+_ASK_WHICH = "Which order do you mean? Please give me the order number."
 
 
 class OfflineSupportModel(ReplyingChatModel):
@@ -78,7 +82,7 @@ class OfflineSupportModel(ReplyingChatModel):
             intent is None and asked is not None and asked.name == "order_actions"
         ):
             return _call("route_request", {"specialist": "order_actions"}, messages)
-        if intent in READ_INTENTS or request.order_ids:
+        if intent in READ_INTENTS or request.order_ids or (asked is not None and asked.name == "order_info"):
             return _call("route_request", {"specialist": "order_info"}, messages)
         if intent is Intent.GREETING:
             return AIMessage(content=replies.GREETING)
@@ -90,22 +94,25 @@ class OfflineSupportModel(ReplyingChatModel):
 
     def _inform(self, messages: Sequence[BaseMessage]) -> AIMessage:
         results = _results(messages)
-        if results:
+        text = last_human_text(messages)
+        request = read_request(text)
+        listed = _listed(results)
+        if results and (listed is None or Intent.LIST in request.intents):
             return AIMessage(
                 content=" ".join(replies.answer_lookup(tool, result) for tool, result in results)
             )
-        request = read_request(last_human_text(messages))
         if Intent.LIST in request.intents:
             return _call("list_orders", {}, messages)
-        order_ids = request.order_ids or _discussed(messages)
-        if not order_ids:
-            return AIMessage(content="Which order do you mean? Please give me the order number.")
+        target = _target_orders(request, text, messages, listed, _ASK_WHICH)
+        if isinstance(target, AIMessage):
+            return target
         tool = "track_shipment" if request.main_intent is Intent.TRACK else "get_order_status"
-        return _calls([(tool, {"order_id": order_id}) for order_id in order_ids], messages)
+        return _calls([(tool, {"order_id": order_id}) for order_id in target], messages)
 
     def _act(self, messages: Sequence[BaseMessage]) -> AIMessage:
         results = _results(messages)
-        if results:
+        listed = _listed(results)
+        if results and listed is None:
             return AIMessage(
                 content=" ".join(replies.answer_action(tool, result) for tool, result in results)
             )
@@ -114,16 +121,19 @@ class OfflineSupportModel(ReplyingChatModel):
         intent = next((i for i in request.intents if i in WRITE_INTENTS), None)
         asked = previous_agent_question(messages)
         if intent is None and asked is not None:
-            # The customer answers the question the agent asked last turn.
+            # The customer answers the question the agent asked last turn: what they asked before it
+            # (the action, the new address) still holds.
             intent = _intent_of(asked.text)
-            earlier = request if request.order_ids else read_request(asked.text)
-            address = text.strip() if looks_like_address(text) else None
-            request = Request(request.intents, earlier.order_ids, address)
+            before = read_request(earlier_human_text(messages))
+            order_ids = request.order_ids or read_request(asked.text.splitlines()[-1]).order_ids
+            address = text.strip() if looks_like_address(text) else before.new_address
+            request = Request(request.intents, order_ids, address)
         if intent is None:
             return AIMessage(content=replies.NOT_UNDERSTOOD)
-        order_ids = request.order_ids or _discussed(messages)
-        if not order_ids:
-            return AIMessage(content=_ASK_ORDER[intent])
+        target = _target_orders(request, text, messages, listed, _ASK_ORDER[intent])
+        if isinstance(target, AIMessage):
+            return target
+        order_ids = target
         if intent is Intent.CHANGE_ADDRESS:
             if not request.new_address:
                 return AIMessage(content=f"What should the new shipping address for order {order_ids[0]} be?")
@@ -136,8 +146,45 @@ class OfflineSupportModel(ReplyingChatModel):
         return _calls([(_ACTION_TOOLS[intent], {"order_id": oid, **args}) for oid in order_ids], messages)
 
 
+def _target_orders(
+    request: Request,
+    text: str,
+    messages: Sequence[BaseMessage],
+    listed: list[dict[str, Any]] | None,
+    question: str,
+) -> tuple[str, ...] | AIMessage:
+    """The orders the customer means, from order data: never digits that merely appear in the text.
+
+    A number the customer typed is an order number; "it" is the order the conversation is about; "the yoga
+    mat order" or "my last order" is resolved against the customer's orders, listed first with a tool call.
+    """
+    if request.order_ids:
+        return request.order_ids
+    discussed = order_under_discussion(messages)
+    if listed is None:
+        if discussed and not describes_an_order(text):
+            return (discussed,)
+        return _call("list_orders", {}, messages)
+    resolved = resolve_order(text, listed) or discussed
+    if resolved is None and len(listed) == 1:
+        resolved = str(listed[0]["order_id"])
+    if resolved is not None:
+        return (resolved,)
+    if not listed:
+        return AIMessage(content="I couldn't find any orders on your account.")
+    return AIMessage(content=f"{replies.describe_orders(listed)}\n{question}")
+
+
+def _listed(results: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]] | None:
+    """The customer's orders when this turn's only tool result is a `list_orders` one."""
+    if len(results) == 1 and results[0][0] == "list_orders" and "orders" in results[0][1]:
+        orders: list[dict[str, Any]] = results[0][1]["orders"]
+        return orders
+    return None
+
+
 def _intent_of(question: str) -> Intent | None:
-    lowered = question.lower()
+    lowered = question.splitlines()[-1].lower()  # the question itself, after any list of orders
     for intent, word in (
         (Intent.CANCEL, "cancel"),
         (Intent.REFUND, "refund"),
@@ -146,11 +193,6 @@ def _intent_of(question: str) -> Intent | None:
         if word in lowered:
             return intent
     return None
-
-
-def _discussed(messages: Sequence[BaseMessage]) -> tuple[str, ...]:
-    order_id = order_under_discussion(messages)
-    return (order_id,) if order_id else ()
 
 
 def _results(messages: Sequence[BaseMessage]) -> list[tuple[str, dict[str, Any]]]:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
@@ -47,7 +48,13 @@ _PATTERNS: tuple[tuple[Intent, re.Pattern[str]], ...] = tuple(
         (Intent.HELP, r"\bhelp\b|\bwhat can you do\b"),
     )
 )
-_ORDER_ID = re.compile(r"(?<![\w-])#?(\d{3,10})\b")
+# An order number stands alone: never part of a date (2026-11-22, 22/11/2026), a time, a price or a code.
+_ORDER_ID = re.compile(r"(?<![\w\-/.:,$£€])#?(\d{3,10})\b(?![\-/.:,]\d)")
+_MOST_RECENT = re.compile(
+    r"\b(?:most recent|latest|newest|last)\b(?:\s+\w+)?\s*(?:order|one|purchase|package|parcel)?",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"[a-z]{3,}")
 _ADDRESS = re.compile(
     r"\b(?:address|ship|send|deliver)\b.*?\bto\b[:\s]+(?P<address>.+)$", re.IGNORECASE | re.DOTALL
 )
@@ -93,17 +100,60 @@ def last_human_text(messages: Sequence[BaseMessage]) -> str:
 
 
 def order_under_discussion(messages: Sequence[BaseMessage]) -> str | None:
-    """The most recent order number the conversation mentioned (by the customer or in a tool call)."""
+    """The order the conversation is about: the last one the customer named or a tool call acted on.
+
+    The agent's own replies are not read: a list of orders (with dates and totals) names many, and none of
+    them is "it".
+    """
     for message in reversed(messages):
         if isinstance(message, AIMessage):
             for call in reversed(message.tool_calls):
                 order_id = call["args"].get("order_id")
                 if isinstance(order_id, str) and order_id:
                     return order_id
-        if isinstance(message, HumanMessage | AIMessage):
+        if isinstance(message, HumanMessage):
             ids = _ORDER_ID.findall(message.text)
             if ids:
                 return str(ids[-1])
+    return None
+
+
+_DESCRIBED = re.compile(
+    r"\b(?:the|my|that)\s+(?!(?:order|orders|package|parcel|one|address|money|refund|status)\b)[a-z]{3,}",
+    re.IGNORECASE,
+)
+
+
+def describes_an_order(text: str) -> bool:
+    """Whether `text` points at an order by what is in it or when it was placed, not by number."""
+    return bool(_MOST_RECENT.search(text) or _DESCRIBED.search(text))
+
+
+def earlier_human_text(messages: Sequence[BaseMessage]) -> str:
+    """The customer's message before their latest one (what they asked before a clarifying question)."""
+    humans = [message for message in messages if isinstance(message, HumanMessage)]
+    return humans[-2].text if len(humans) >= 2 else ""
+
+
+def resolve_order(text: str, orders: Sequence[dict[str, Any]]) -> str | None:
+    """The one order `text` points at among the customer's `orders` (newest first), if it points at one.
+
+    "the yoga mat order" and "the coffee grinder" match an item's name; "the most recent one", "my last
+    order" and "the latest" mean the newest order.
+    """
+    words = set(_WORD.findall(text.lower()))
+    by_item = [
+        str(order["order_id"])
+        for order in orders
+        if any(
+            set(_WORD.findall(str(item.get("name", "")).lower())) & words for item in order.get("items", [])
+        )
+    ]
+    if len(set(by_item)) == 1:
+        return by_item[0]
+    if _MOST_RECENT.search(text) and orders:
+        newest = max(orders, key=lambda order: str(order.get("placed_at", "")))
+        return str(newest["order_id"])
     return None
 
 
@@ -124,5 +174,6 @@ def previous_agent_question(messages: Sequence[BaseMessage]) -> AIMessage | None
                 return None
             seen_human = True
         elif seen_human and isinstance(message, AIMessage) and message.text:
-            return message if message.text.rstrip().endswith("?") else None
+            # "Which order ...? Please give me the order number." asks too.
+            return message if "?" in message.text.rstrip().splitlines()[-1] else None
     return None

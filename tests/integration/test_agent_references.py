@@ -1,0 +1,110 @@
+"""What a new user hit: order numbers read from dates, references to orders, context across a question.
+
+Each conversation runs through a real socket to `python -m local_server` (what `make run` starts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from websockets.sync.client import ClientConnection, connect
+
+from tests.integration.test_agent_conversations import Chat, text, tool_calls
+from tests.support.subprocess_server import local_server_process
+
+pytestmark = pytest.mark.integration
+DATES_AND_YEARS = ("2026", "2025")
+
+
+@pytest.fixture(scope="module")
+def server_url() -> Iterator[str]:
+    with local_server_process() as url:
+        yield url
+
+
+@pytest.fixture
+def ws(server_url: str) -> Iterator[ClientConnection]:
+    with connect(server_url) as ws:
+        yield ws
+
+
+def acted_on(frames: list[dict[str, object]]) -> list[object]:
+    return [args.get("order_id") for _, args in tool_calls(frames) if "order_id" in args]  # type: ignore[union-attr]
+
+
+def test_a_date_in_the_order_list_is_never_read_as_an_order_number(ws: ClientConnection) -> None:
+    chat = Chat(ws)
+    listing = chat.say("what orders do I have?")
+    assert "(placed 2026-11-22)" in text(listing)
+    where = chat.say("where is my package")
+    assert not any(oid in DATES_AND_YEARS for oid in acted_on(where))
+    assert where[-1]["type"] == "message_complete"
+    assert "Which order do you mean?" in text(where) and "1042" in text(where)
+    answer = chat.say("1042")
+    assert acted_on(answer) == ["1042"] and "UPS" in text(answer)
+
+
+def test_the_yoga_mat_order_is_found_by_its_item(ws: ClientConnection) -> None:
+    chat = Chat(ws)
+    chat.say("what orders do I have?")
+    frames = chat.say("cancel the yoga mat order")
+    assert [name for name, _ in tool_calls(frames)] == ["list_orders", "cancel_order"]
+    interrupt = frames[-1]
+    assert interrupt["type"] == "interrupt" and interrupt["order_id"] == "1046"
+    assert "Yoga mat" in str(interrupt["description"])
+    assert "remain active" in text(chat.answer(False))
+
+
+@pytest.mark.parametrize(
+    ("question", "order_id"),
+    [
+        ("status of the most recent one?", "1046"),
+        ("what's happening with my last order?", "1046"),
+        ("how about the coffee grinder", "1044"),
+        ("when will the headphones arrive?", "1043"),
+    ],
+)
+def test_descriptions_resolve_against_the_customers_orders(
+    ws: ClientConnection, question: str, order_id: str
+) -> None:
+    chat = Chat(ws)
+    chat.say("what orders do I have?")
+    frames = chat.say(question)
+    assert acted_on(frames) == [order_id], frames
+    assert f"Order {order_id}" in text(frames)
+
+
+def test_it_means_the_order_the_conversation_is_about(ws: ClientConnection) -> None:
+    chat = Chat(ws)
+    chat.say("What is the status of order 1043?")
+    frames = chat.say("where is it?")
+    assert acted_on(frames) == ["1043"]
+
+
+def test_an_address_change_survives_the_question_which_order(ws: ClientConnection) -> None:
+    chat = Chat(ws)
+    asked = chat.say("change my address to 10 Downing St, London")
+    assert "Which order" in text(asked) and "address" in text(asked)
+    frames = chat.say("1046")
+    interrupt = frames[-1]
+    assert interrupt["type"] == "interrupt", frames
+    assert interrupt["action"] == "update_shipping_address" and interrupt["order_id"] == "1046"
+    assert interrupt["new_address"] == "10 Downing St, London"
+    assert "stays as it was" in text(chat.answer(False))
+
+
+@pytest.mark.parametrize(
+    ("request_text", "action", "order_id"),
+    [("I want to cancel an order", "cancel_order", "1043"), ("I'd like a refund", "request_refund", "1044")],
+)
+def test_cancel_and_refund_continue_after_the_question(
+    ws: ClientConnection, request_text: str, action: str, order_id: str
+) -> None:
+    chat = Chat(ws)
+    asked = chat.say(request_text)
+    assert asked[-1]["type"] == "message_complete" and "Which order" in text(asked)
+    frames = chat.say(order_id)
+    assert frames[-1]["type"] == "interrupt" and frames[-1]["action"] == action, frames
+    assert frames[-1]["order_id"] == order_id
+    chat.answer(False)
