@@ -15,7 +15,7 @@ function loadState() {
     // fall through to a fresh state
   }
   const id = newThreadId();
-  return { settings: { url: defaultUrl(), token: "" }, threads: [{ id, title: "New conversation", items: [] }], current: id };
+  return { settings: { url: defaultUrl(), token: "" }, threads: [{ id, title: freshTitle(), items: [] }], current: id };
 }
 
 const state = loadState();
@@ -113,7 +113,7 @@ function paragraph(text) {
 }
 
 function agentName(agent) {
-  return { router: "Assistant", order_info: "Order info", order_actions: "Order actions" }[agent] ?? agent;
+  return { router: "Assistant", order_info: "Orders", order_actions: "Order changes" }[agent] ?? "Assistant";
 }
 
 function approvalCard(item) {
@@ -176,10 +176,25 @@ function answer(item, approved, fields) {
   connection.send(frame);
 }
 
+// A thread is named after its first message; until then, after when it was started.
+function freshTitle() {
+  return `Started ${new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}`;
+}
+
+function welcome() {
+  const item = document.createElement("li");
+  item.className = "welcome";
+  item.textContent =
+    "Hi! I can tell you where an order is, list your orders, and cancel an order, request a refund or " +
+    "change a shipping address once you approve. Ask away, e.g. \u201cWhere is order 1042?\u201d";
+  return item;
+}
+
 function renderLog() {
   const log = $("#log");
-  log.replaceChildren(...current().items.map(renderItem));
-  log.lastElementChild?.scrollIntoView({ block: "end" });
+  const items = current().items;
+  log.replaceChildren(...(items.length ? items.map(renderItem) : [welcome()]));
+  showNewest(log);
   const pending = log.querySelector(".approval-card button.primary");
   if (pending && document.activeElement === document.body) pending.focus();
 }
@@ -188,7 +203,12 @@ function updateLast(item) {
   const node = $("#log").lastElementChild;
   if (!node) return renderLog();
   node.querySelector("p").textContent = item.text;
-  node.scrollIntoView({ block: "end" });
+  showNewest($("#log"));
+}
+
+// Scroll the message list only: scrollIntoView would scroll the page too, taking header and input away.
+function showNewest(log) {
+  log.scrollTop = log.scrollHeight;
 }
 
 function renderThreads() {
@@ -267,7 +287,7 @@ $("#message").addEventListener("keydown", (event) => {
 
 $("#new-thread").addEventListener("click", () => {
   const id = newThreadId();
-  state.threads.unshift({ id, title: "New conversation", items: [] });
+  state.threads.unshift({ id, title: freshTitle(), items: [] });
   switchTo(id);
 });
 
@@ -292,3 +312,11 @@ $("#settings").addEventListener("close", () => {
 
 renderThreads();
 renderLog();
+
+// At phone width the full example does not fit the input: a short placeholder instead of a clipped one.
+const narrow = window.matchMedia("(max-width: 700px)");
+function fitPlaceholder() {
+  $("#message").placeholder = narrow.matches ? "Ask about an order…" : "Ask about an order, e.g. Where is order 1042?";
+}
+narrow.addEventListener("change", fitPlaceholder);
+fitPlaceholder();

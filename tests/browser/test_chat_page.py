@@ -30,7 +30,7 @@ def test_ask_about_an_order_and_see_the_streamed_answer(page: Page) -> None:
     answer = page.locator("#log .item.agent").last
     expect(answer).to_contain_text("has shipped with UPS")
     expect(answer).not_to_have_class("item agent streaming")
-    expect(answer.locator(".who")).to_have_text("Order info")
+    expect(answer.locator(".who")).to_have_text("Orders")
     expect(page.locator("#thread-list button.current")).to_have_text("What is the status of order 1042?")
 
 
@@ -50,7 +50,7 @@ def test_reject_keeps_the_order(page: Page) -> None:
     page.get_by_role("form", name="Approval needed").get_by_role("button", name="Reject").click()
     answer = page.locator("#log .item.agent").last
     expect(answer.locator("p")).to_have_text("Understood. Order 1046 will remain active.")
-    expect(answer.locator(".who")).to_have_text("Order actions")
+    expect(answer.locator(".who")).to_have_text("Order changes")
 
 
 def test_an_address_change_can_be_edited_before_approving(page: Page) -> None:
