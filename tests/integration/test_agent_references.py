@@ -5,7 +5,9 @@ Each conversation runs through a real socket to `python -m local_server` (what `
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from websockets.sync.client import ClientConnection, connect
@@ -29,8 +31,8 @@ def ws(server_url: str) -> Iterator[ClientConnection]:
         yield ws
 
 
-def acted_on(frames: list[dict[str, object]]) -> list[object]:
-    return [args.get("order_id") for _, args in tool_calls(frames) if "order_id" in args]  # type: ignore[union-attr]
+def acted_on(frames: list[dict[str, Any]]) -> list[Any]:
+    return [args.get("order_id") for _, args in tool_calls(frames) if "order_id" in args]
 
 
 def test_a_date_in_the_order_list_is_never_read_as_an_order_number(ws: ClientConnection) -> None:
@@ -108,3 +110,28 @@ def test_cancel_and_refund_continue_after_the_question(
     assert frames[-1]["type"] == "interrupt" and frames[-1]["action"] == action, frames
     assert frames[-1]["order_id"] == order_id
     chat.answer(False)
+
+
+def test_yes_or_no_typed_while_one_approval_is_pending_answers_it(ws: ClientConnection) -> None:
+    chat = Chat(ws)
+    assert chat.say("cancel order 1046")[-1]["type"] == "interrupt"
+    assert "remain active" in text(chat.say("no"))
+    assert chat.say("cancel order 1046")[-1]["type"] == "interrupt"
+    [refused] = chat.say("no, wait, what is the status of 1042?")  # more than an answer: refused
+    assert refused["code"] == "approval_pending"
+    assert json.loads(chat.ws.recv(timeout=10))["type"] == "interrupt"  # and the approval shown again
+    assert "remain active" in text(chat.say("No thanks."))
+
+
+def test_yes_typed_while_two_approvals_are_pending_asks_which(ws: ClientConnection) -> None:
+    chat = Chat(ws)
+    first = chat.say("cancel orders 1043 and 1046")[-1]
+    second = json.loads(chat.ws.recv(timeout=10))
+    assert first["type"] == second["type"] == "interrupt"
+    [refused] = chat.say("yes")
+    assert refused["code"] == "approval_pending" and "2 approvals are pending" in refused["message"]
+    resent = [json.loads(chat.ws.recv(timeout=10)) for _ in range(2)]
+    assert {f["interrupt_id"] for f in resent} == {first["interrupt_id"], second["interrupt_id"]}
+    for interrupt in (first, second):  # nothing was approved: both are still pending
+        frames = chat.answer(False, interrupt_id=interrupt["interrupt_id"])
+        assert frames[-1]["type"] in ("message_complete", "interrupt"), frames

@@ -127,3 +127,25 @@ def test_answers_are_matched_to_their_interrupt() -> None:
     assert isinstance(ambiguous, Rejected) and "interrupt_id" in ambiguous.error.message
     assert len(ambiguous.resend) == 2
     assert admit(answer(True, "i2"), two, 5.0) == Admitted(Resume(True, "i2", answer_by_id=True))
+
+
+@pytest.mark.parametrize(
+    ("content", "answer"),
+    [
+        ("yes", True),
+        ("Yes please!", True),
+        ("ok", True),
+        ("go ahead.", True),
+        ("no", False),
+        ("No thanks.", False),
+    ],
+)
+def test_a_plain_yes_or_no_answers_the_one_pending_approval(content: str, answer: bool) -> None:
+    admitted = admit(message(content), awaiting(PENDING), 5.0)
+    assert admitted == Admitted(Resume(answer, "i1"))
+
+
+@pytest.mark.parametrize("content", ["no, what about 1042?", "yes and cancel 1043 too", "maybe"])
+def test_anything_more_than_yes_or_no_is_still_refused_while_an_approval_is_pending(content: str) -> None:
+    refused = admit(message(content), awaiting(PENDING), 5.0)
+    assert isinstance(refused, Rejected) and refused.error.code is ErrorCode.APPROVAL_PENDING

@@ -6,6 +6,7 @@ early and the worker (or the local server) can decide again, authoritatively, wh
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,25 @@ from chat_runtime.protocol import (
 from chat_runtime.sessions import SessionRecord, ThreadStatus
 
 DEFAULT_MAX_THREADS_PER_OWNER = 100
+# A whole message that only says yes or no, while an approval is pending, answers it.
+_POLITE = r"(?:\s*(?:please|thanks|thank you))?[\s.!]*"
+_YES = re.compile(
+    rf"^\s*(?:yes|yeah|yep|yup|sure|ok|okay|go ahead|do it|please do|approve|approved|confirm|i approve)"
+    rf"{_POLITE}$",
+    re.IGNORECASE,
+)
+_NO = re.compile(
+    rf"^\s*(?:no|nope|nah|don'?t|do not|reject|decline|never mind|no thanks|stop){_POLITE}$", re.IGNORECASE
+)
+
+
+def yes_or_no(content: str) -> bool | None:
+    """True for a plain yes, False for a plain no, None for anything else."""
+    if _YES.match(content):
+        return True
+    if _NO.match(content):
+        return False
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +109,18 @@ def admit(
     awaiting = record is not None and record.status is ThreadStatus.AWAITING_APPROVAL and bool(pending)
     resend = tuple(p.to_frame(thread_id) for p in pending) if awaiting else ()
     if isinstance(frame, MessageFrame):
+        answer = yes_or_no(frame.content) if awaiting else None
+        if answer is not None and len(pending) == 1:
+            return Admitted(Resume(answer, pending[0].interrupt_id))
+        if answer is not None:
+            return Rejected(
+                ProtocolError(
+                    ErrorCode.APPROVAL_PENDING,
+                    f"{len(pending)} approvals are pending: approve or reject each one on its own card.",
+                    thread_id,
+                ),
+                resend,
+            )
         if awaiting:
             return Rejected(
                 ProtocolError(
