@@ -6,29 +6,17 @@ Each conversation runs through a real socket to `python -m local_server` (what `
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import ClientConnection
 
-from tests.integration.test_agent_conversations import Chat, text, tool_calls
-from tests.support.subprocess_server import local_server_process
+# One server per module (module-scoped fixtures), so orders changed elsewhere do not leak in.
+from tests.integration.test_agent_conversations import Chat, server_url, text, tool_calls, ws
 
 pytestmark = pytest.mark.integration
+__all__ = ["server_url", "ws"]
 DATES_AND_YEARS = ("2026", "2025")
-
-
-@pytest.fixture(scope="module")
-def server_url() -> Iterator[str]:
-    with local_server_process() as url:
-        yield url
-
-
-@pytest.fixture
-def ws(server_url: str) -> Iterator[ClientConnection]:
-    with connect(server_url) as ws:
-        yield ws
 
 
 def acted_on(frames: list[dict[str, Any]]) -> list[Any]:
