@@ -7,10 +7,8 @@ import json
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -24,6 +22,7 @@ from chat_runtime.auth import CLOCK_SKEW_SECONDS, AuthError, TokenVerifier, mint
 from chat_runtime.aws import routes
 from local_server import create_app
 from local_server.defaults import build_default_graph
+from tests.support.jwks import KeySet, serving_key_set
 from tests.support.lambdas import Deployment, event
 from tests.support.live_server import receive_turn, serve
 from tests.support.subprocess_server import local_server_process
@@ -33,40 +32,10 @@ SECRET = "test-secret-that-is-long-enough-for-hs256"
 ISSUER, AUDIENCE = "https://idp.shop.example", "support-agent"
 
 
-class KeySet:
-    """A JWKS endpoint on loopback whose keys the test rotates."""
-
-    def __init__(self) -> None:
-        self.keys: dict[str, Any] = {}
-        self.fetches = 0
-        keys = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                keys.fetches += 1
-                body = json.dumps({"keys": list(keys.keys.values())}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *_: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/.well-known/jwks.json"
-
-    def publish(self, kid: str, key: rsa.RSAPrivateKey) -> None:
-        public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
-        self.keys[kid] = {**public, "kid": kid, "use": "sig", "alg": "RS256"}
-
-
 @pytest.fixture
 def key_set() -> Iterator[KeySet]:
-    keys = KeySet()
-    threading.Thread(target=keys.server.serve_forever, daemon=True).start()
-    yield keys
-    keys.server.shutdown()
+    with serving_key_set() as keys:
+        yield keys
 
 
 def rs256(key: rsa.RSAPrivateKey, kid: str, **claims: Any) -> str:

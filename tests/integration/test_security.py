@@ -281,34 +281,14 @@ def test_the_token_command_mints_tokens_the_verifier_accepts() -> None:
 
 
 def test_rs256_tokens_are_verified_with_keys_from_a_jwks_url() -> None:
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    import jwt
     from cryptography.hazmat.primitives.asymmetric import rsa
 
+    from tests.support.jwks import serving_key_set
+
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
-    jwks = json.dumps({"keys": [{**public, "kid": "k1", "use": "sig", "alg": "RS256"}]}).encode()
-
-    class Keys(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(jwks)
-
-        def log_message(self, *_: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Keys)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        verifier = TokenVerifier(
-            jwks_url=f"http://127.0.0.1:{server.server_address[1]}/jwks.json",
-            issuer=ISSUER,
-            audience=AUDIENCE,
-        )
+    with serving_key_set() as keys:
+        keys.publish("k1", key)
+        verifier = TokenVerifier(jwks_url=keys.url, issuer=ISSUER, audience=AUDIENCE)
         claims = {
             "sub": "carol",
             "customer_id": "c-3",
@@ -324,5 +304,3 @@ def test_rs256_tokens_are_verified_with_keys_from_a_jwks_url() -> None:
         for bad in (forged, hs256):
             with pytest.raises(AuthError):
                 verifier.verify(bad)
-    finally:
-        server.shutdown()
