@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from local_server.intrinsics import Resolver
+
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "template.yaml"
 
@@ -62,8 +64,6 @@ class Stack:
 
     def resolve(self, value: Any) -> Any:
         """`value` with its intrinsics resolved against this stack (parameters at their defaults)."""
-        from local_server.intrinsics import Resolver
-
         return Resolver(self).resolve(value)
 
     def environment(self, function_id: str) -> dict[str, str]:

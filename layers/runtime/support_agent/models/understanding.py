@@ -50,10 +50,7 @@ _PATTERNS: tuple[tuple[Intent, re.Pattern[str]], ...] = tuple(
 )
 # An order number stands alone: never part of a date (2026-11-22, 22/11/2026), a time, a price or a code.
 _ORDER_ID = re.compile(r"(?<![\w\-/.:,$£€])#?(\d{3,10})\b(?![\-/.:,]\d)")
-_MOST_RECENT = re.compile(
-    r"\b(?:most recent|latest|newest|last)\b(?:\s+\w+)?\s*(?:order|one|purchase|package|parcel)?",
-    re.IGNORECASE,
-)
+_MOST_RECENT = re.compile(r"\b(?:most recent|latest|newest|last)\b", re.IGNORECASE)
 _WORD = re.compile(r"[a-z]{3,}")
 _ADDRESS = re.compile(
     r"\b(?:address|ship|send|deliver)\b.*?\bto\b[:\s]+(?P<address>.+)$", re.IGNORECASE | re.DOTALL
