@@ -82,6 +82,8 @@ class TerminalChat:
     async def approve(self, frame: dict[str, Any]) -> None:
         """Ask for one approval and send the answer."""
         self.print(f"  ? {frame['description']}")
+        if frame.get("problem"):
+            self.print(f"  ! {frame['problem']}")
         editable = frame.get("editable") or []
         prompt = "    approve? [y/n" + ("/e to edit" if editable else "") + "] "
         while True:

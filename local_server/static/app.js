@@ -82,6 +82,9 @@ const TOOL_WORDS = {
   cancel_order: "Preparing to cancel",
   request_refund: "Preparing a refund for",
   update_shipping_address: "Preparing an address change for",
+  report_missing_parcel: "Preparing a missing-parcel claim for",
+  get_policy: "Reading our policies",
+  hand_off_to_human: "Handing you over to a person on our team",
 };
 
 function renderItem(item) {
@@ -95,8 +98,10 @@ function renderItem(item) {
     li.append(paragraph(item.text));
     li.classList.toggle("streaming", !item.done);
   } else if (item.kind === "tool") {
-    const order = item.args && item.args.order_id ? ` order ${item.args.order_id}` : "";
+    const handoff = item.tool === "hand_off_to_human";
+    const order = item.args && item.args.order_id && !handoff ? ` order ${item.args.order_id}` : "";
     li.textContent = `${TOOL_WORDS[item.tool] ?? `Calling ${item.tool}`}${order}…`;
+    li.classList.toggle("handoff", handoff);
   } else if (item.kind === "error") {
     li.setAttribute("role", "alert");
     li.textContent = item.message;
@@ -124,6 +129,12 @@ function approvalCard(item) {
   const title = document.createElement("h3");
   title.textContent = "Approval needed";
   card.append(title, paragraph(frame.description));
+  if (frame.problem && !item.answer) {
+    const problem = paragraph(frame.problem);
+    problem.className = "problem";
+    problem.setAttribute("role", "alert");
+    card.append(problem);
+  }
   const fields = {};
   for (const name of frame.editable ?? []) {
     const id = `edit-${frame.interrupt_id}-${name}`;

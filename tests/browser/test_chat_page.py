@@ -67,6 +67,20 @@ def test_an_address_change_can_be_edited_before_approving(page: Page) -> None:
     expect(field).to_have_value("14 Oak Street, Springfield")
 
 
+def test_a_bad_edit_is_explained_on_a_new_card(page: Page) -> None:
+    ask(page, "Change the address of order 1046 to 12 Oak Street, Springfield")
+    page.get_by_role("form", name="Approval needed").get_by_label("new address").fill("x")
+    page.get_by_role("form", name="Approval needed").get_by_role("button", name="Approve").click()
+    again = page.get_by_role("form", name="Approval needed").last
+    expect(again.get_by_role("alert")).to_have_text(
+        "That address is too short: please give the full address, with street, town and postcode."
+    )
+    again.get_by_label("new address").fill("14 Oak Street, Springfield")
+    again.get_by_role("button", name="Approve").click()
+    expect(page.locator("#log .item.agent").last).to_contain_text("will now ship to 14 Oak Street")
+    expect(again.get_by_role("alert")).to_have_count(0)
+
+
 def test_unknown_orders_and_protocol_errors_are_shown_in_place(page: Page) -> None:
     ask(page, "Where is order 9999?")
     expect(page.locator("#log .item.agent").last).to_contain_text(

@@ -85,6 +85,31 @@ def test_reject_executes_nothing(deployment: Deployment) -> None:
     assert order_status(deployment, "1043") == "processing"
 
 
+def test_a_hand_off_ticket_and_a_parcel_claim_are_written_under_the_worker_role(
+    deployment: Deployment,
+) -> None:
+    """The worker's role allows the ticket's put and the claim's update (the IAM guard refuses the rest)."""
+    connection = deployment.connect()
+
+    def send(frame: dict[str, Any]) -> list[dict[str, Any]]:
+        return deployment.turn(connection, {"thread_id": "aws-help", **frame})
+
+    reply = text(send({"type": "message", "content": "I want to talk to a human"}))
+    ticket_id = reply.split("(ticket ")[1].split(")")[0]
+    table = deployment.stack.names["OrdersTable"]
+    ticket = boto3.client("dynamodb").get_item(
+        TableName=table, Key={"order_id": {"S": f"ticket#{ticket_id}"}}
+    )
+    assert ticket["Item"]["summary"]["S"].startswith("The customer asked for a person.")
+
+    claim = send({"type": "message", "content": "order 1044 says delivered but I never received it"})[-1]
+    assert claim["action"] == "report_missing_parcel"
+    done = send({"type": "interrupt_response", "approved": True, "interrupt_id": claim["interrupt_id"]})
+    assert "I've opened a missing-parcel claim for order 1044." in text(done, "order_actions")
+    item = boto3.client("dynamodb").get_item(TableName=table, Key={"order_id": {"S": "1044"}})["Item"]
+    assert item["claim_status"] == {"S": "open"}
+
+
 def test_three_turns_share_the_thread_history(deployment: Deployment) -> None:
     connection = deployment.connect()
 

@@ -50,7 +50,7 @@ def test_conditional_writes_follow_the_rules(store: DynamoDBOrderStore) -> None:
     assert cancelled.ok and cancelled.order.status is OrderStatus.CANCELLED  # type: ignore[union-attr]
     refused = store.apply(ME, "1043", Action.CANCEL_ORDER, "t:2")
     assert not refused.ok and refused.message == "Order 1043 is already cancelled."
-    assert "delivered orders" in store.apply(ME, "1042", Action.REQUEST_REFUND, "t:3").message
+    assert "can't be refunded yet" in store.apply(ME, "1042", Action.REQUEST_REFUND, "t:3").message
     moved = store.apply(ME, "1046", Action.UPDATE_SHIPPING_ADDRESS, "t:4", new_address="5 Pine Lane")
     assert moved.ok and store.get(ME, "1046").shipping_address == "5 Pine Lane"  # type: ignore[union-attr]
     assert store.apply(ME, "1044", Action.REQUEST_REFUND, "t:5").ok
@@ -79,3 +79,29 @@ def test_each_action_is_one_conditional_write_with_no_read_before_it(store: Dyna
     repeated = store.apply(ME, "1044", Action.REQUEST_REFUND, "t:one")
     assert repeated.ok and repeated.repeated
     assert calls == ["UpdateItem", "GetItem"]  # the read only explains a refused write
+
+
+def test_a_missing_parcel_claim_is_opened_once_and_only_for_a_delivered_order(
+    store: DynamoDBOrderStore,
+) -> None:
+    assert (
+        "isn't marked as delivered yet"
+        in store.apply(ME, "1042", Action.REPORT_MISSING_PARCEL, "c:0").message
+    )
+    claim = store.apply(ME, "1044", Action.REPORT_MISSING_PARCEL, "c:1")
+    assert claim.ok and claim.order.claim_status == "open"  # type: ignore[union-attr]
+    assert "already open" in store.apply(ME, "1044", Action.REPORT_MISSING_PARCEL, "c:2").message
+    assert store.apply(ME, "1044", Action.REPORT_MISSING_PARCEL, "c:1").repeated
+
+
+def test_a_ticket_is_an_item_of_its_own_that_no_order_query_returns(store: DynamoDBOrderStore) -> None:
+    ticket = store.open_ticket(ME, "The customer asked for a person.", "thread:call_1", "1042")
+    assert ticket == store.open_ticket(ME, "The customer asked for a person.", "thread:call_1", "1042")
+    raw = boto3.client("dynamodb", region_name="us-east-1").get_item(
+        TableName="orders", Key={"order_id": {"S": f"ticket#{ticket.ticket_id}"}}
+    )["Item"]
+    assert raw["owner"] == {"S": ME} and raw["order_id"] == {"S": f"ticket#{ticket.ticket_id}"}
+    assert raw["summary"] == {"S": "The customer asked for a person."} and "customer_id" not in raw
+    assert len(store.list_for_customer(ME)) == 5
+    assert store.get(ME, f"ticket#{ticket.ticket_id}") is None
+    assert store.open_ticket(ME, "Another request.", "thread:call_2").ticket_id != ticket.ticket_id

@@ -164,20 +164,49 @@ async def test_the_customer_comes_from_config_never_from_the_conversation(store:
     assert "signed-in customer" in anonymous.text()
 
 
-async def test_edits_are_revalidated_and_limited_to_editable_fields(store: InMemoryOrderStore) -> None:
+async def test_a_bad_edit_asks_again_in_plain_words_and_keeps_the_approval(store: InMemoryOrderStore) -> None:
     chat = Conversation(offline_graph(store))
-    await chat.say("Change the address of order 1046 to 12 Oak Street, Springfield")
-    await chat.turn(Resume(True, edits={"order_id": "1043"}))
-    assert chat.text() == "These details cannot be edited: order_id."
+    outcome = await chat.say("Change the address of order 1046 to 12 Oak Street, Springfield")
+    first = outcome.pending_interrupts[0]
 
-    await chat.say("Change the address of order 1046 to 12 Oak Street, Springfield")
-    await chat.turn(Resume(True, edits={"new_address": "x"}))
-    assert "not valid" in chat.text() and "new_address" in chat.text()
+    outcome = await chat.turn(Resume(True, first.interrupt_id, edits={"order_id": "1043"}, answer_by_id=True))
+    again = outcome.pending_interrupts[0]
+    assert again.interrupt_id != first.interrupt_id
+    assert again.data["problem"] == "The order number can't be changed here. You can change the new address."
+    assert (again.description, again.data["new_address"]) == (first.description, "12 Oak Street, Springfield")
+
+    outcome = await chat.turn(
+        Resume(True, again.interrupt_id, edits={"new_address": " x "}, answer_by_id=True)
+    )
+    problem = outcome.pending_interrupts[0].data["problem"]
+    assert (
+        problem == "That address is too short: please give the full address, with street, town and postcode."
+    )
+    outcome = await chat.turn(
+        Resume(
+            True,
+            outcome.pending_interrupts[0].interrupt_id,
+            edits={"new_address": "9" * 301},
+            answer_by_id=True,
+        )
+    )
+    assert outcome.pending_interrupts[0].data["problem"] == (
+        "The new address is too long: please keep it under 300 characters."
+    )
     assert store.get("demo-customer", "1046").shipping_address == "742 Evergreen Terrace, Springfield"  # type: ignore[union-attr]
 
-    await chat.say("Change the address of order 1046 to 12 Oak Street, Springfield")
-    await chat.turn(Resume(True, edits={"new_address": "99 Elm Road, Shelbyville"}))
+    outcome = await chat.turn(Resume(True, edits={"new_address": "99 Elm Road, Shelbyville"}))
+    assert not outcome.pending_interrupts
     assert store.get("demo-customer", "1046").shipping_address == "99 Elm Road, Shelbyville"  # type: ignore[union-attr]
+
+
+async def test_a_cancel_has_nothing_to_edit(store: InMemoryOrderStore) -> None:
+    chat = Conversation(offline_graph(store))
+    await chat.say("Cancel order 1043")
+    outcome = await chat.turn(Resume(True, edits={"order_id": "1046"}))
+    assert outcome.pending_interrupts[0].data["problem"] == "The order number can't be changed here."
+    await chat.turn(Resume(False))
+    assert store.get("demo-customer", "1043").status == "processing"  # type: ignore[union-attr]
 
 
 async def test_parallel_write_calls_wait_for_one_approval_each(store: InMemoryOrderStore) -> None:

@@ -10,6 +10,7 @@ from langgraph.graph.state import CompiledStateGraph
 
 from support_agent.graph import build_support_graph
 from support_agent.orders.store import InMemoryOrderStore, OrderStore
+from support_agent.policies import load_policies
 from support_agent.settings import Settings
 
 
@@ -38,4 +39,9 @@ def build_agent(
     settings: Settings, checkpointer: BaseCheckpointSaver[Any] | None
 ) -> CompiledStateGraph[Any, Any, Any, Any]:
     """The support graph on the settings' model and order store."""
-    return build_support_graph(build_chat_model(settings), build_order_store(settings), checkpointer)
+    return build_support_graph(
+        build_chat_model(settings),
+        build_order_store(settings),
+        checkpointer,
+        load_policies(settings.policies_path),
+    )

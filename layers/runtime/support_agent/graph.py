@@ -1,7 +1,7 @@
 """The support agent's graph: a router, two specialists, and an approval gate before every write action.
 
 ```
-START -> router --(route_request)--> order_info <-> order_info_tools      (read-only tools)
+START -> router --(route_request)--> order_info <-> order_info_tools   (read tools, policies, hand-off)
                \\--(route_request)--> order_actions <-> action (one task per tool call, via Send)
                \\--(answers small talk itself)--> END
 ```
@@ -13,6 +13,7 @@ as parallel `action` tasks, so several approvals are pending at once and each is
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, Literal, TypedDict, cast
 
 from langchain_core.language_models import BaseChatModel
@@ -26,13 +27,17 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.prebuilt import ToolNode
 from langgraph.types import Command, Send, interrupt
 from pydantic import BaseModel, Field, ValidationError
+from pydantic_core import ErrorDetails
 
+from support_agent.help_desk import build_help_tools
 from support_agent.orders.model import Action, Order, refusal
 from support_agent.orders.store import OrderStore
+from support_agent.policies import load_policies
 from support_agent.prompts import ORDER_ACTIONS_PROMPT, ORDER_INFO_PROMPT, ROUTER_PROMPT
 from support_agent.tools import EDITABLE_FIELDS, ShopTools, build_tools, customer_id_of, idempotency_key
 
 SPECIALISTS = ("order_info", "order_actions")
+_FIELD_LABELS = {"order_id": "order number", "new_address": "new address", "reason": "reason"}
 ROUTE_TOOL_NAME = "route_request"
 NOT_UNDERSTOOD = (
     "I'm sorry, I didn't understand that. I can check an order's status, track a shipment, list your "
@@ -59,21 +64,26 @@ class ActionTask(TypedDict):
 
 
 def build_support_graph(
-    model: BaseChatModel, store: OrderStore, checkpointer: BaseCheckpointSaver[Any] | None = None
+    model: BaseChatModel,
+    store: OrderStore,
+    checkpointer: BaseCheckpointSaver[Any] | None = None,
+    policies: Mapping[str, str] | None = None,
 ) -> CompiledStateGraph[Any, Any, Any, Any]:
     """Build the support agent.
 
     Args:
         model: Any chat model with tool calling (the offline model, Bedrock, ...).
-        store: Where orders live.
+        store: Where orders (and support tickets) live.
         checkpointer: Where threads are saved (needed for approvals to resume).
+        policies: The shop's policies by topic (the packaged demo policies by default).
 
     Returns:
         The compiled graph.
     """
     tools = build_tools(store)
+    info_tools = [*tools.read, *build_help_tools(store, load_policies() if policies is None else policies)]
     router_model = model.bind_tools([RouteRequest]).with_config(tags=[TAG_NOSTREAM])
-    info_model = model.bind_tools(tools.read)
+    info_model = model.bind_tools(info_tools)
     actions_model = model.bind_tools(
         [*tools.write, tools.by_name["get_order_status"], tools.by_name["list_orders"]]
     )
@@ -107,7 +117,7 @@ def build_support_graph(
     builder = StateGraph(MessagesState)
     builder.add_node("router", router, destinations=(*SPECIALISTS, END))
     builder.add_node("order_info", order_info)
-    builder.add_node("order_info_tools", ToolNode(tools.read))
+    builder.add_node("order_info_tools", ToolNode(info_tools))
     builder.add_node("order_actions", order_actions)
     # A `Send` payload, not the graph state, is this node's input.
     builder.add_node("action", cast(Any, action), input_schema=ActionTask)
@@ -160,39 +170,46 @@ def _gated_call(tools: ShopTools, store: OrderStore, call: ToolCall, config: Run
         return _tool_message(
             call, {"ok": False, "action": action.value, "order_id": order.order_id, "message": reason}
         )
-    answer = interrupt(
-        {
-            "action": action.value,
-            **args,
-            "description": describe(action, args, order),
-            "editable": list(EDITABLE_FIELDS[action]),
-        }
-    )
-    approved, edits = _decode_answer(answer)
-    if not approved:
-        return _tool_message(
-            call,
-            {
-                "ok": False,
-                "declined": True,
-                "action": action.value,
-                "order_id": order.order_id,
-                "message": "The customer declined; nothing was changed.",
-            },
-        )
-    if edits:
-        not_editable = sorted(set(edits) - set(EDITABLE_FIELDS[action]))
-        edited = (
-            f"These details cannot be edited: {', '.join(not_editable)}."
-            if not_editable
-            else _validated(tool, {**args, **edits})
-        )
-        if isinstance(edited, str):
+    request = {
+        "action": action.value,
+        **args,
+        "description": describe(action, args, order),
+        "editable": list(EDITABLE_FIELDS[action]),
+    }
+    while True:
+        approved, edits = _decode_answer(interrupt(request))
+        if not approved:
             return _tool_message(
-                call, {"ok": False, "action": action.value, "order_id": order.order_id, "message": edited}
+                call,
+                {
+                    "ok": False,
+                    "declined": True,
+                    "action": action.value,
+                    "order_id": order.order_id,
+                    "message": "The customer declined; nothing was changed.",
+                },
             )
-        args = edited
-    return _invoke(tool, {**call, "args": args}, config)
+        if not edits:
+            return _invoke(tool, {**call, "args": args}, config)
+        edited = _edited(tool, action, args, edits)
+        if isinstance(edited, dict):
+            return _invoke(tool, {**call, "args": edited}, config)
+        # The same approval again, saying what was wrong with the edit: nothing is lost, nothing runs.
+        request = {**request, "problem": edited}
+
+
+def _edited(
+    tool: BaseTool, action: Action, args: dict[str, Any], edits: dict[str, Any]
+) -> dict[str, Any] | str:
+    """The arguments with the customer's edits applied, or what is wrong with the edits, in plain words."""
+    editable = EDITABLE_FIELDS[action]
+    not_editable = [name for name in edits if name not in editable]
+    if not_editable:
+        can = f" You can change the {' and the '.join(map(field_label, editable))}." if editable else ""
+        cannot = " and the ".join(map(field_label, not_editable))
+        return f"The {cannot} can't be changed here.{can}"
+    cleaned = {name: value.strip() if isinstance(value, str) else value for name, value in edits.items()}
+    return _validated(tool, {**args, **cleaned})
 
 
 def describe(action: Action, args: dict[str, Any], order: Order) -> str:
@@ -203,6 +220,9 @@ def describe(action: Action, args: dict[str, Any], order: Order) -> str:
         return f"Cancel order {oid} ({items}, total {order.total})?"
     if action is Action.REQUEST_REFUND:
         return f"Request a refund of {order.total} for order {oid} ({items})?"
+    if action is Action.REPORT_MISSING_PARCEL:
+        delivered = f", marked delivered {order.delivered_at}" if order.delivered_at else ""
+        return f"Open a missing-parcel claim for order {oid} ({items}{delivered})?"
     return (
         f"Change the shipping address of order {oid} from {order.shipping_address} to {args['new_address']}?"
     )
@@ -216,15 +236,36 @@ def _decode_answer(answer: Any) -> tuple[bool, dict[str, Any] | None]:
 
 
 def _validated(tool: BaseTool, args: Any) -> dict[str, Any] | str:
-    """The arguments re-validated against the tool's schema, or what is wrong with them."""
+    """The arguments re-validated against the tool's schema, or what is wrong with them, in plain words."""
     schema = tool.tool_call_schema
     if not isinstance(schema, type) or not issubclass(schema, BaseModel):
-        return dict(args) if isinstance(args, dict) else "The arguments are not an object."
+        return dict(args) if isinstance(args, dict) else "Those details are not complete."
     try:
         return schema.model_validate(args).model_dump()
     except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
-        return f"The details are not valid ({problems})."
+        return " ".join(dict.fromkeys(_problem(error) for error in error.errors()))
+
+
+def field_label(name: str) -> str:
+    """How a tool argument is called when talking to the customer."""
+    return _FIELD_LABELS.get(name, name.replace("_", " "))
+
+
+def _problem(error: ErrorDetails) -> str:
+    """One validation error as a sentence for the customer (never the validation library's wording)."""
+    name = str(error["loc"][0]) if error["loc"] else ""
+    label = field_label(name)
+    kind = error["type"]
+    limit = error.get("ctx", {}).get("max_length")
+    if kind == "missing":
+        return f"The {label} is missing."
+    if kind == "string_too_short":
+        if name == "new_address":
+            return "That address is too short: please give the full address, with street, town and postcode."
+        return f"The {label} is too short."
+    if kind == "string_too_long" and limit:
+        return f"The {label} is too long: please keep it under {limit} characters."
+    return f"The {label} doesn't look right: please check it."
 
 
 def _invoke(tool: BaseTool, call: ToolCall, config: RunnableConfig) -> ToolMessage:

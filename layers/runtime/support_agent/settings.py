@@ -21,6 +21,8 @@ class Settings(BaseSettings):
         order_store: `memory` (demo orders, the default) or `dynamodb`.
         orders_table: The DynamoDB orders table; required for `dynamodb`.
         demo_orders_path: A JSON file of orders to seed the memory store (the packaged demo data by default).
+        policies_path: The shop's policy document, Markdown with one `##` section per topic (the packaged
+            demo policies by default).
         dynamodb_endpoint_url: A DynamoDB endpoint to use instead of AWS (e.g. a local moto server).
         session_ttl_seconds: Inactivity after which a thread expires.
         demo_customer_id: The customer the local server acts for when nobody signs in.
@@ -34,6 +36,7 @@ class Settings(BaseSettings):
     order_store: Literal["memory", "dynamodb"] = "memory"
     orders_table: str | None = None
     demo_orders_path: Path | None = None
+    policies_path: Path | None = None
     dynamodb_endpoint_url: str | None = None
     session_ttl_seconds: int = Field(default=1800, ge=0)
     demo_customer_id: str = DEMO_CUSTOMER_ID

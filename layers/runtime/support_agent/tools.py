@@ -23,6 +23,7 @@ EDITABLE_FIELDS: dict[str, tuple[str, ...]] = {
     Action.CANCEL_ORDER: (),
     Action.REQUEST_REFUND: ("reason",),
     Action.UPDATE_SHIPPING_ADDRESS: ("new_address",),
+    Action.REPORT_MISSING_PARCEL: ("details",),
 }
 
 
@@ -59,6 +60,14 @@ class AddressArgs(WriteArgs):
     """Arguments of a shipping-address change."""
 
     new_address: str = Field(description="The full new shipping address.", min_length=5, max_length=300)
+
+
+class ClaimArgs(WriteArgs):
+    """Arguments of a missing-parcel claim."""
+
+    details: str = Field(
+        default="", description="What happened, briefly, in the customer's words.", max_length=300
+    )
 
 
 def customer_id_of(config: RunnableConfig) -> str | None:
@@ -114,7 +123,7 @@ class ShopTools:
 
 
 def build_tools(store: OrderStore) -> ShopTools:
-    """Create the six tools over `store`."""
+    """Create the order tools over `store`: three that read, four that change (behind approval)."""
 
     def lookup(config: RunnableConfig, order_id: str) -> Order | str:
         customer = customer_id_of(config)
@@ -169,6 +178,14 @@ def build_tools(store: OrderStore) -> ShopTools:
     ) -> str:
         return write(Action.UPDATE_SHIPPING_ADDRESS, order_id, config, tool_call_id, new_address=new_address)
 
+    def report_missing_parcel(
+        order_id: str,
+        tool_call_id: Annotated[str, InjectedToolCallId],
+        config: RunnableConfig,
+        details: str = "",
+    ) -> str:
+        return write(Action.REPORT_MISSING_PARCEL, order_id, config, tool_call_id)
+
     def make(func: Any, schema: type[BaseModel], description: str) -> BaseTool:
         return StructuredTool.from_function(
             func, name=func.__name__, description=description, args_schema=schema
@@ -199,6 +216,12 @@ def build_tools(store: OrderStore) -> ShopTools:
                 update_shipping_address,
                 AddressArgs,
                 "Change the shipping address of an order not shipped yet. Needs the customer's approval.",
+            ),
+            make(
+                report_missing_parcel,
+                ClaimArgs,
+                "Open a claim for a parcel marked delivered that the customer never received. "
+                "Needs the customer's approval.",
             ),
         ],
     )

@@ -22,14 +22,17 @@ from support_agent.models.understanding import (
     WRITE_INTENTS,
     Intent,
     Request,
+    conversation_summary,
     current_turn,
     describes_an_order,
     earlier_human_text,
     last_human_text,
     looks_like_address,
     order_under_discussion,
+    policy_topics,
     previous_agent_question,
     read_request,
+    refund_reason,
     resolve_order,
 )
 
@@ -37,11 +40,13 @@ _ACTION_TOOLS = {
     Intent.CANCEL: "cancel_order",
     Intent.REFUND: "request_refund",
     Intent.CHANGE_ADDRESS: "update_shipping_address",
+    Intent.MISSING_PARCEL: "report_missing_parcel",
 }
 _ASK_ORDER = {
     Intent.CANCEL: "Which order would you like to cancel? Please give me the order number.",
     Intent.REFUND: "Which order would you like a refund for? Please give me the order number.",
     Intent.CHANGE_ADDRESS: "Which order's shipping address should I change? Please give me the order number.",
+    Intent.MISSING_PARCEL: "Which order never arrived? Please give me the order number.",
 }
 _ASK_WHICH = "Which order do you mean? Please give me the order number."
 
@@ -98,9 +103,16 @@ class OfflineSupportModel(ReplyingChatModel):
         request = read_request(text)
         listed = _listed(results)
         if results and (listed is None or Intent.LIST in request.intents):
+            price = request.main_intent is Intent.PRICE
             return AIMessage(
-                content=" ".join(replies.answer_lookup(tool, result) for tool, result in results)
+                content=" ".join(replies.answer_lookup(tool, result, price) for tool, result in results)
             )
+        if request.main_intent is Intent.HUMAN:
+            discussed = order_under_discussion(messages)
+            order = {"order_id": discussed} if discussed else {}
+            return _call("hand_off_to_human", {"summary": conversation_summary(messages), **order}, messages)
+        if request.main_intent is Intent.POLICY:
+            return _calls([("get_policy", {"topic": topic}) for topic in policy_topics(text)], messages)
         if Intent.LIST in request.intents:
             return _call("list_orders", {}, messages)
         target = _target_orders(request, text, messages, listed, _ASK_WHICH)
@@ -113,8 +125,10 @@ class OfflineSupportModel(ReplyingChatModel):
         results = _results(messages)
         listed = _listed(results)
         if results and listed is None:
+            # The orders listed to find the one meant are not part of the answer.
+            answers = [(tool, result) for tool, result in results if tool != "list_orders"]
             return AIMessage(
-                content=" ".join(replies.answer_action(tool, result) for tool, result in results)
+                content=" ".join(replies.answer_action(tool, result) for tool, result in answers)
             )
         text = last_human_text(messages)
         request = read_request(text)
@@ -130,6 +144,9 @@ class OfflineSupportModel(ReplyingChatModel):
             request = Request(request.intents, order_ids, address)
         if intent is None:
             return AIMessage(content=replies.NOT_UNDERSTOOD)
+        if intent is Intent.MISSING_PARCEL and listed:
+            # A parcel that never arrived is one marked delivered.
+            listed = [order for order in listed if order.get("status") == "delivered"] or listed
         target = _target_orders(request, text, messages, listed, _ASK_ORDER[intent])
         if isinstance(target, AIMessage):
             return target
@@ -142,7 +159,11 @@ class OfflineSupportModel(ReplyingChatModel):
                 {"order_id": order_ids[0], "new_address": request.new_address},
                 messages,
             )
-        args: dict[str, Any] = {"reason": text.strip()[:500]} if intent is Intent.REFUND else {}
+        args: dict[str, Any] = {}
+        if intent is Intent.REFUND:
+            args = {"reason": refund_reason(text) or refund_reason(earlier_human_text(messages))}
+        elif intent is Intent.MISSING_PARCEL:
+            args = {"details": " ".join(text.split())[:300]}
         return _calls([(_ACTION_TOOLS[intent], {"order_id": oid, **args}) for oid in order_ids], messages)
 
 
@@ -186,6 +207,7 @@ def _listed(results: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]] |
 def _intent_of(question: str) -> Intent | None:
     lowered = question.splitlines()[-1].lower()  # the question itself, after any list of orders
     for intent, word in (
+        (Intent.MISSING_PARCEL, "never arrived"),
         (Intent.CANCEL, "cancel"),
         (Intent.REFUND, "refund"),
         (Intent.CHANGE_ADDRESS, "address"),

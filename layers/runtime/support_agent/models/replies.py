@@ -8,7 +8,8 @@ from typing import Any
 
 CAPABILITIES = (
     "I can check an order's status, track a shipment, list your orders, cancel an order, "
-    "request a refund or change a shipping address."
+    "request a refund or change a shipping address, answer questions about our policies, "
+    "or put you in touch with a person."
 )
 GREETING = f"Hello! I'm the shop's support assistant. {CAPABILITIES} How can I help?"
 THANKS = "You're welcome! Is there anything else I can help you with?"
@@ -19,6 +20,7 @@ _DECLINED = {
     "cancel_order": "Understood. Order {order_id} will remain active.",
     "request_refund": "Understood. I won't request a refund for order {order_id}.",
     "update_shipping_address": "Understood. The shipping address of order {order_id} stays as it was.",
+    "report_missing_parcel": "Understood. I won't open a claim for order {order_id}.",
 }
 
 
@@ -100,15 +102,31 @@ def describe_orders(orders: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def answer_lookup(tool: str, result: dict[str, Any]) -> str:
-    """The reply to one read tool's result."""
+def describe_payment(order: dict[str, Any]) -> str:
+    """What the customer paid for an order, line by line."""
+    oid, total = order["order_id"], order["total"]
+    lines = ", ".join(
+        f"{item['quantity']} \u00d7 {item['name']} at {item['unit_price']}" for item in order.get("items", [])
+    )
+    if order["status"] == "cancelled":
+        return f"Order {oid} came to {total} ({lines}); it was cancelled, so you weren't charged for it."
+    refund = " A refund for it has been requested." if order.get("refund_status") else ""
+    return f"You paid {total} for order {oid} ({lines}).{refund}"
+
+
+def answer_lookup(tool: str, result: dict[str, Any], price: bool = False) -> str:
+    """The reply to one read or help-desk tool's result (`price`: the customer asked what they paid)."""
     if "orders" in result:
         return describe_orders(result["orders"])
+    if "policy" in result:
+        return f"Our {result['topic']} policy: {result['policy']}"
+    if "ticket_id" in result:
+        return str(result["message"])
     if not result.get("found", False):
         return str(result.get("message", "I couldn't find that order."))
     if tool == "track_shipment" and "shipment" in result:
         return describe_shipment(result["shipment"])
-    return describe_order(result["order"])
+    return describe_payment(result["order"]) if price else describe_order(result["order"])
 
 
 def answer_action(tool: str, result: dict[str, Any]) -> str:

@@ -14,23 +14,46 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 class Intent(StrEnum):
     """What the customer asks for, most specific first."""
 
+    HUMAN = "human"
+    POLICY = "policy"
+    MISSING_PARCEL = "missing_parcel"
     CANCEL = "cancel"
     REFUND = "refund"
     CHANGE_ADDRESS = "change_address"
     LIST = "list"
     TRACK = "track"
+    PRICE = "price"
     STATUS = "status"
     GREETING = "greeting"
     THANKS = "thanks"
     HELP = "help"
 
 
-WRITE_INTENTS = frozenset({Intent.CANCEL, Intent.REFUND, Intent.CHANGE_ADDRESS})
-READ_INTENTS = frozenset({Intent.LIST, Intent.TRACK, Intent.STATUS})
+WRITE_INTENTS = frozenset({Intent.MISSING_PARCEL, Intent.CANCEL, Intent.REFUND, Intent.CHANGE_ADDRESS})
+READ_INTENTS = frozenset(
+    {Intent.HUMAN, Intent.POLICY, Intent.LIST, Intent.TRACK, Intent.PRICE, Intent.STATUS}
+)
 
 _PATTERNS: tuple[tuple[Intent, re.Pattern[str]], ...] = tuple(
     (intent, re.compile(pattern, re.IGNORECASE))
     for intent, pattern in (
+        (
+            Intent.HUMAN,
+            r"\b(?:human|real person|a person|representative|operator|customer service)\b"
+            r"|\b(?:talk|speak|chat)\s+(?:to|with)\s+(?:someone|somebody|an? (?:agent|person))\b",
+        ),
+        (
+            Intent.POLICY,
+            r"\bpolic(?:y|ies)\b|\b(?:how|can) (?:do |can )?i return\b|\breturn (?:window|period)\b"
+            r"|\bshipping (?:costs?|fees?|times?)\b",
+        ),
+        (
+            Intent.MISSING_PARCEL,
+            r"^(?!.*\brefund)(?:.*\bnever (?:received|arrived|got|came)\b"
+            r"|.*\b(?:didn't|did not|haven't|have not)\s+(?:received?|got|gotten)\b(?!.*\b(?:email|reply)\b)"
+            r"|.*\b(?:missing|lost|stolen) (?:parcel|package)\b"
+            r"|.*\b(?:parcel|package) (?:is |was )?(?:missing|lost|stolen)\b)",
+        ),
         (Intent.CANCEL, r"\bcancel"),
         (Intent.REFUND, r"\brefund|\bmoney back\b|\breimburse"),
         (Intent.CHANGE_ADDRESS, r"\baddress\b|\b(?:ship|send|deliver)\s+(?:it|them|this|that)\s+to\b"),
@@ -42,6 +65,7 @@ _PATTERNS: tuple[tuple[Intent, re.Pattern[str]], ...] = tuple(
             Intent.TRACK,
             r"\btrack|\bcarrier\b|\barriv|\bwhen will\b|\bwhere(?:'s| is)\b|\beta\b|\bdeliver(?:y|ed)?\b",
         ),
+        (Intent.PRICE, r"\bhow much\b|\bwhat did i pay\b|\bpaid\b|\bprice\b|\bcharged\b|\bcost\b"),
         (Intent.STATUS, r"\bstatus\b|\bupdate\b|\bhappen|\bcheck\b|\border\b|\bhow about\b|\bwhat about\b"),
         (Intent.GREETING, r"^\s*(?:hi|hello|hey|good (?:morning|afternoon|evening))\b"),
         (Intent.THANKS, r"\bthanks?\b|\bthank you\b|\bcheers\b"),
@@ -174,3 +198,31 @@ def previous_agent_question(messages: Sequence[BaseMessage]) -> AIMessage | None
             # "Which order ...? Please give me the order number." asks too.
             return message if "?" in message.text.rstrip().splitlines()[-1] else None
     return None
+
+
+_CLAUSE_BREAK = re.compile(r"[,;:.!?]\s+|\s+(?:because|since|as|-|\u2013)\s+", re.IGNORECASE)
+_REQUEST_WORDS = re.compile(
+    r"\brefund|\bmoney back\b|\border\b|^\s*(?:please|thanks?|thank you)\W*$", re.IGNORECASE
+)
+_TOPICS = (("returns", r"\breturn"), ("refunds", r"\brefund"), ("shipping", r"\bship|\bdeliver"))
+
+
+def refund_reason(text: str, limit: int = 120) -> str:
+    """The customer's reason in a refund request: "..., it arrived broken" gives "It arrived broken"."""
+    clauses = [clause.strip() for clause in _CLAUSE_BREAK.split(text.strip())]
+    reason = next((c for c in clauses[1:] if c and not _REQUEST_WORDS.search(c)), "")
+    reason = reason.rstrip(".!?")[:limit].strip()
+    return reason[:1].upper() + reason[1:]
+
+
+def policy_topics(text: str) -> tuple[str, ...]:
+    """The policy topics a question names (returns, refunds, shipping); all three when it names none."""
+    named = tuple(topic for topic, pattern in _TOPICS if re.search(pattern, text, re.IGNORECASE))
+    return named or tuple(topic for topic, _ in _TOPICS)
+
+
+def conversation_summary(messages: Sequence[BaseMessage], limit: int = 1000) -> str:
+    """What the customer said in this thread, newest last, for the person who takes over."""
+    said = [" ".join(m.text.split()) for m in messages if isinstance(m, HumanMessage) and m.text.strip()]
+    summary = "The customer asked for a person. They wrote: " + " / ".join(f'"{s}"' for s in said[-8:])
+    return summary if len(summary) <= limit else summary[: limit - 1] + "\u2026"

@@ -2,6 +2,8 @@
 
 Table: partition key `order_id` (S); global secondary index `by_customer` (`customer_id` S, `placed_at` S).
 `applied_actions` is a string set of the idempotency keys of the actions applied to the order.
+Support tickets share the table under the key `ticket#<ticket_id>` with an `owner` attribute and no
+`customer_id`, so the `by_customer` index never lists them and `get` never returns them as orders.
 """
 
 from __future__ import annotations
@@ -9,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from support_agent.orders.model import ALLOWED_STATUSES, Action, Order, refusal
-from support_agent.orders.store import ActionResult, done, not_found
+from support_agent.orders.model import ALLOWED_STATUSES, ONCE_ONLY, Action, Order, Ticket, refusal
+from support_agent.orders.store import ActionResult, done, new_ticket, not_found
 
 CUSTOMER_INDEX = "by_customer"
+TICKET_KEY = "ticket#"
 
 
 class DynamoDBOrderStore:
@@ -81,10 +84,11 @@ class DynamoDBOrderStore:
         if action is Action.CANCEL_ORDER:
             update = "SET #status = :new_status"
             values[":new_status"] = "cancelled"
-        elif action is Action.REQUEST_REFUND:
-            update = "SET refund_status = :requested"
-            values[":requested"] = "requested"
-            condition += " AND attribute_not_exists(refund_status)"
+        elif action in ONCE_ONLY:
+            attribute, value = ONCE_ONLY[action]
+            update = f"SET {attribute} = :once"
+            values[":once"] = value
+            condition += f" AND attribute_not_exists({attribute})"
         else:
             update = "SET shipping_address = :address"
             values[":address"] = new_address
@@ -102,6 +106,24 @@ class DynamoDBOrderStore:
                 raise
             return self._explain_refusal(customer_id, order_id, action, idempotency_key)
         return done(action, _from_item(response["Attributes"]))
+
+    def open_ticket(
+        self, customer_id: str, summary: str, idempotency_key: str, order_id: str | None = None
+    ) -> Ticket:
+        """Open a ticket once, in one conditional put (see `OrderStore.open_ticket`)."""
+        from botocore.exceptions import ClientError
+
+        ticket = new_ticket(customer_id, summary, idempotency_key, order_id)
+        item = ticket.model_dump(exclude_none=True, exclude={"customer_id"})
+        try:
+            self._table.put_item(
+                Item={**item, "order_id": TICKET_KEY + ticket.ticket_id, "owner": customer_id},
+                ConditionExpression="attribute_not_exists(order_id)",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+        return ticket
 
     def _explain_refusal(
         self, customer_id: str, order_id: str, action: Action, idempotency_key: str

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Protocol
 
-from support_agent.orders.model import Action, Order, applied, refusal
+from support_agent.orders.model import Action, Order, Ticket, applied, refusal
 
 DEMO_CUSTOMER_ID = "demo-customer"
 
@@ -44,6 +46,11 @@ def done(action: Action, order: Order, repeated: bool = False) -> ActionResult:
         Action.CANCEL_ORDER: f"Order {oid} has been cancelled.",
         Action.REQUEST_REFUND: f"A refund of {order.total} for order {oid} has been requested.",
         Action.UPDATE_SHIPPING_ADDRESS: f"Order {oid} will now ship to {order.shipping_address}.",
+        Action.REPORT_MISSING_PARCEL: (
+            f"I've opened a missing-parcel claim for order {oid}. We'll look into it with "
+            f"{order.carrier or 'the carrier'} and email you within 2 business days with a replacement "
+            "or a refund."
+        ),
     }[action]
     return ActionResult(True, message, order, repeated)
 
@@ -70,6 +77,24 @@ class OrderStore(Protocol):
         """Apply a write action once: a repeated `idempotency_key` changes nothing and reports success."""
         ...
 
+    def open_ticket(
+        self, customer_id: str, summary: str, idempotency_key: str, order_id: str | None = None
+    ) -> Ticket:
+        """Open a ticket for the support team once: a repeated `idempotency_key` returns the same ticket."""
+        ...
+
+
+def new_ticket(customer_id: str, summary: str, idempotency_key: str, order_id: str | None) -> Ticket:
+    """A ticket whose number follows from its idempotency key (a retried call opens no second ticket)."""
+    number = hashlib.sha256(idempotency_key.encode()).hexdigest()[:8].upper()
+    return Ticket(
+        ticket_id=f"T-{number}",
+        customer_id=customer_id,
+        summary=summary,
+        order_id=order_id,
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+
 
 def load_demo_orders(path: Path | None = None) -> list[Order]:
     """Orders from a JSON file (a list of orders); the packaged demo data by default."""
@@ -85,6 +110,7 @@ class InMemoryOrderStore:
 
     def __init__(self, orders: Iterable[Order]) -> None:
         self._orders = {order.order_id: order for order in orders}
+        self.tickets: dict[str, Ticket] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -126,3 +152,11 @@ class InMemoryOrderStore:
             )
             self._orders[order_id] = updated
             return done(action, updated)
+
+    def open_ticket(
+        self, customer_id: str, summary: str, idempotency_key: str, order_id: str | None = None
+    ) -> Ticket:
+        """Open a ticket once (see `OrderStore.open_ticket`)."""
+        ticket = new_ticket(customer_id, summary, idempotency_key, order_id)
+        with self._lock:
+            return self.tickets.setdefault(ticket.ticket_id, ticket)
