@@ -51,6 +51,7 @@ function onFrame(frame) {
     case "interrupt":
       closeAgent(items);
       if (!items.some((i) => i.kind === "approval" && i.frame.interrupt_id === frame.interrupt_id && !i.answer)) {
+        if (frame.problem) markEditRefused(items, frame);
         items.push({ kind: "approval", frame, answer: null });
       }
       break;
@@ -66,6 +67,15 @@ function onFrame(frame) {
   }
   save();
   if (target === current()) renderLog();
+}
+
+// The same approval asked again because an edit was refused: the earlier card's answer did not apply.
+function markEditRefused(items, frame) {
+  const earlier = items.findLast(
+    (i) => i.kind === "approval" && i.answer === "approved" && i.frame.action === frame.action &&
+      i.frame.order_id === frame.order_id,
+  );
+  if (earlier) earlier.answer = "refused";
 }
 
 function closeAgent(items) {
@@ -149,7 +159,12 @@ function approvalCard(item) {
     card.append(label, input);
   }
   if (item.answer) {
-    card.append(paragraph(item.answer === "approved" ? "You approved this." : "You rejected this."));
+    const outcome = {
+      approved: "You approved this.",
+      rejected: "You rejected this.",
+      refused: "Your change couldn't be used: see below.",
+    }[item.answer];
+    card.append(paragraph(outcome));
     return card;
   }
   const actions = document.createElement("div");

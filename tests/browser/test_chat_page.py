@@ -72,6 +72,9 @@ def test_a_bad_edit_is_explained_on_a_new_card(page: Page) -> None:
     page.get_by_role("form", name="Approval needed").get_by_label("new address").fill("x")
     page.get_by_role("form", name="Approval needed").get_by_role("button", name="Approve").click()
     again = page.get_by_role("form", name="Approval needed").last
+    expect(page.get_by_role("form", name="Approval needed").first).to_contain_text(
+        "Your change couldn't be used: see below."
+    )
     expect(again.get_by_role("alert")).to_have_text(
         "That address is too short: please give the full address, with street, town and postcode."
     )
@@ -79,6 +82,13 @@ def test_a_bad_edit_is_explained_on_a_new_card(page: Page) -> None:
     again.get_by_role("button", name="Approve").click()
     expect(page.locator("#log .item.agent").last).to_contain_text("will now ship to 14 Oak Street")
     expect(again.get_by_role("alert")).to_have_count(0)
+
+
+def test_a_hand_off_to_a_person_is_shown_with_its_ticket(page: Page) -> None:
+    ask(page, "I want to talk to a human")
+    handoff = page.locator("#log .item.tool.handoff")
+    expect(handoff).to_have_text("Handing you over to a person on our team…")
+    expect(page.locator("#log .item.agent").last).to_contain_text("(ticket T-")
 
 
 def test_unknown_orders_and_protocol_errors_are_shown_in_place(page: Page) -> None:
