@@ -19,6 +19,7 @@ from chat_runtime.protocol import (
     InterruptResponseFrame,
     MessageCompleteFrame,
     MessageFrame,
+    ResumedFrame,
     ResumeFrame,
     TokenFrame,
     ToolCallFrame,
@@ -31,6 +32,7 @@ SERVER_FRAMES: tuple[type[BaseModel], ...] = (
     InterruptFrame,
     MessageCompleteFrame,
     ErrorFrame,
+    ResumedFrame,
 )
 
 

@@ -125,7 +125,7 @@ class ChatSocket:
         log = self._runner.frame_log
         async with self._send_lock:
             record = self._runner.sessions.get_state(key)
-            missed = replay_frames(record, log, key, frame.thread_id, frame.after_seq) if log else []
+            missed = replay_frames(record, log, key, frame.thread_id, frame.after_seq)
             # No await between reading the log and following: no frame can slip between the two.
             self._live.follow(key, self.send)
             for missed_frame in missed:

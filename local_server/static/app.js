@@ -62,6 +62,13 @@ function onFrame(frame) {
       closeAgent(items);
       items.push({ kind: "error", code: frame.code, message: frame.message });
       break;
+    case "resumed":
+      // The server lost this conversation (it expired, or a local server restarted): say so, once.
+      if (frame.state !== "new" || !items.length || items[items.length - 1].kind === "notice") return;
+      target.lastSeq = 0; // its numbering starts again
+      closeAgent(items);
+      items.push({ kind: "notice", text: FORGOTTEN });
+      break;
     default:
       return;
   }
@@ -112,6 +119,8 @@ function renderItem(item) {
     const order = item.args && item.args.order_id && !handoff ? ` order ${item.args.order_id}` : "";
     li.textContent = `${TOOL_WORDS[item.tool] ?? `Calling ${item.tool}`}${order}…`;
     li.classList.toggle("handoff", handoff);
+  } else if (item.kind === "notice") {
+    li.textContent = item.text;
   } else if (item.kind === "error") {
     li.setAttribute("role", "alert");
     li.textContent = item.message;
@@ -201,6 +210,10 @@ function answer(item, approved, fields) {
   renderLog();
   connection.send(frame);
 }
+
+const FORGOTTEN =
+  "The server no longer has this conversation (it expired or the server restarted): " +
+  "what you write next starts afresh.";
 
 // A thread is named after its first message; until then, after when it was started.
 function freshTitle() {

@@ -121,9 +121,15 @@ def test_the_page_reconnects_when_the_server_comes_back(
         with serve(create_app(), port=port) as url:
             page.goto(url + "/")
             expect(page.locator("#status")).to_have_text("Connected")
+            ask(page, "Where is order 1042?")
+            expect(page.locator("#log .item.agent").last).to_contain_text("UPS")
         expect(page.locator("#status")).to_contain_text("Reconnecting")
-        with serve(create_app(), port=port):
+        with serve(create_app(), port=port):  # a new server: it never heard of the conversation
             expect(page.locator("#status")).to_have_text("Connected", timeout=20_000)
+            expect(page.locator("#log .item.notice")).to_have_text(
+                "The server no longer has this conversation (it expired or the server restarted): "
+                "what you write next starts afresh."
+            )
             ask(page, "Where is order 1044?")
             expect(page.locator("#log .item.agent").last).to_contain_text("was delivered")
             screenshot(page, request)

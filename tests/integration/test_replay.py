@@ -40,9 +40,10 @@ def test_a_client_that_dropped_mid_turn_resumes_and_sees_the_whole_answer() -> N
             time.sleep(0.2)
             gate.set()
             frames = receive_turn(second)
-    assert [f["type"] for f in frames] == ["token", "message_complete"]
-    assert [f["seq"] for f in frames] == [1, 2]
-    assert frames[0]["content"] == "echo long after []"
+    assert frames[0] == {"type": "resumed", "thread_id": "r", "state": "running"}  # the rest follows live
+    assert [f["type"] for f in frames[1:]] == ["token", "message_complete"]
+    assert [f["seq"] for f in frames[1:]] == [1, 2]
+    assert frames[1]["content"] == "echo long after []"
 
 
 def test_resume_after_the_turn_replays_what_was_missed_and_pending_approvals() -> None:
@@ -52,20 +53,22 @@ def test_resume_after_the_turn_replays_what_was_missed_and_pending_approvals() -
         send(ws, type="resume", thread_id="p", after_seq=answer[1]["seq"])
         replayed = receive_turn(ws)
         assert replayed == answer[2:]
+        assert json.loads(ws.recv(timeout=5)) == {"type": "resumed", "thread_id": "p", "state": "idle"}
 
         send(ws, type="message", thread_id="p", content="Please cancel order 1043")
         interrupt = receive_turn(ws)[-1]
         assert interrupt["seq"] > answer[-1]["seq"]  # seq keeps growing across turns
         send(ws, type="resume", thread_id="p", after_seq=interrupt["seq"])  # even a client that had it all
         assert json.loads(ws.recv(timeout=5)) == interrupt  # gets the pending approval again
+        assert json.loads(ws.recv(timeout=5))["state"] == "awaiting_approval"
 
 
-def test_nothing_to_replay_for_an_unknown_thread() -> None:
+def test_a_thread_with_nothing_to_resume_says_so() -> None:
     with serve(create_app()) as url, connect(url.replace("http", "ws") + "/ws") as ws:
         send(ws, type="resume", thread_id="never", after_seq=0)
+        assert json.loads(ws.recv(timeout=5)) == {"type": "resumed", "thread_id": "never", "state": "new"}
         send(ws, type="resume", thread_id="bad id", after_seq=0)
-        reply = json.loads(ws.recv(timeout=5))
-    assert reply["code"] == "invalid_thread_id"  # the unknown thread answered nothing before it
+        assert json.loads(ws.recv(timeout=5))["code"] == "invalid_thread_id"
 
 
 # ---------------------------------------------------------------- AWS
@@ -122,7 +125,8 @@ def test_on_aws_a_resumed_connection_receives_the_rest_of_a_running_turn(deploym
         runner.join(timeout=30)
     finally:
         OfflineSupportModel.reply = original_reply  # type: ignore[method-assign]
-    rest = read_frames(second)
+    resumed, *rest = read_frames(second)
+    assert resumed == {"type": "resumed", "thread_id": "r", "state": "running"}
     assert rest and rest[-1]["type"] == "message_complete"
     assert "has shipped with UPS" in "".join(f.get("content", "") for f in rest)
     seqs = [f["seq"] for f in seen + rest]
@@ -137,10 +141,10 @@ def test_on_aws_resume_replays_the_latest_turn_from_the_frames_table(deployment:
     assert answer[-1]["type"] == "interrupt"
     second = deployment.connect()
     deployment.send(second, {"type": "resume", "thread_id": "q", "after_seq": 0})
-    replayed = deployment.new_frames(second)
-    assert replayed == answer
+    caught_up = {"type": "resumed", "thread_id": "q", "state": "awaiting_approval"}
+    assert deployment.new_frames(second) == [*answer, caught_up]
     deployment.send(second, {"type": "resume", "thread_id": "q", "after_seq": answer[-1]["seq"]})
-    assert deployment.new_frames(second) == [answer[-1]]  # the pending approval, again
+    assert deployment.new_frames(second) == [answer[-1], caught_up]  # the pending approval, again
     stranger = deployment.connect(principal="mallory")
     deployment.send(stranger, {"type": "resume", "thread_id": "q", "after_seq": 0})
-    assert deployment.new_frames(stranger) == []
+    assert deployment.new_frames(stranger) == [{"type": "resumed", "thread_id": "q", "state": "new"}]

@@ -36,6 +36,7 @@ def test_the_asyncapi_document_is_generated_from_the_frame_models() -> None:
         "interrupt",
         "message_complete",
         "error",
+        "resumed",
     }
     for operation in document["operations"].values():
         for ref in operation["messages"]:

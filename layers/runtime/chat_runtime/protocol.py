@@ -148,8 +148,20 @@ class ErrorFrame(_ServerFrame):
     thread_id: str | None = None
 
 
+class ResumedFrame(_ServerFrame):
+    """The answer to `resume`, after the frames it re-sent: the client is caught up with the thread.
+
+    `state` is where the thread stands: `new` (nothing to resume), `idle`, `awaiting_approval` (its
+    `interrupt` frames were just sent) or `running` (the rest of the turn follows live).
+    """
+
+    type: Literal["resumed"] = "resumed"
+    thread_id: str
+    state: Literal["new", "idle", "running", "awaiting_approval"]
+
+
 ServerFrame = Annotated[
-    TokenFrame | ToolCallFrame | InterruptFrame | MessageCompleteFrame | ErrorFrame,
+    TokenFrame | ToolCallFrame | InterruptFrame | MessageCompleteFrame | ErrorFrame | ResumedFrame,
     Field(discriminator="type"),
 ]
 

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
-from chat_runtime.protocol import InterruptFrame, ServerFrame
+from chat_runtime.protocol import InterruptFrame, ResumedFrame, ServerFrame
 from chat_runtime.sessions import SessionRecord, ThreadStatus
 
 if TYPE_CHECKING:  # the route handlers import this module and must not load LangGraph
@@ -73,20 +73,21 @@ class SequencedSink:
 
 
 def replay_frames(
-    record: SessionRecord | None, log: FrameLog, key: str, thread_id: str, after_seq: int
+    record: SessionRecord | None, log: FrameLog | None, key: str, thread_id: str, after_seq: int
 ) -> list[ServerFrame]:
-    """What a resuming client gets now: the missed frames of the latest turn, then pending approvals again."""
+    """What a resuming client gets now: the missed frames of the latest turn, pending approvals again, and
+    a `resumed` frame that says it is caught up (also, alone, for a thread with nothing to resume)."""
     if record is None:
-        return []
-    missed = log.after(key, after_seq, record.turn_first_seq)
+        return [ResumedFrame(thread_id=thread_id, state="new")]
+    missed = log.after(key, after_seq, record.turn_first_seq) if log is not None else []
     if record.status is ThreadStatus.AWAITING_APPROVAL:
         sent_again = {f.interrupt_id for f in missed if isinstance(f, InterruptFrame)}
         logged = {
             f.interrupt_id: f
-            for f in log.after(key, 0, record.turn_first_seq)
+            for f in (log.after(key, 0, record.turn_first_seq) if log is not None else [])
             if isinstance(f, InterruptFrame)
         }
         for pending in record.pending_interrupts:
             if pending.interrupt_id not in sent_again:
                 missed.append(logged.get(pending.interrupt_id) or pending.to_frame(thread_id))
-    return missed
+    return [*missed, ResumedFrame(thread_id=thread_id, state=record.status.value)]
