@@ -62,6 +62,7 @@ def main(argv: list[str] | None = None) -> None:
         )
     else:
         app = create_app(verifier=verifier)
+    announce(args.host, args.port, signed_in=verifier is not None)
     uvicorn.run(
         app,
         host=args.host,
@@ -70,6 +71,17 @@ def main(argv: list[str] | None = None) -> None:
         log_config=log_config,
         ws_max_size=WS_MAX_BYTES,
     )
+
+
+def announce(host: str, port: int, *, signed_in: bool) -> None:
+    """Say where to point a browser and a WebSocket client (what a person looks for first)."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # nosec B104: a display name, not a bind
+    where = f"[{shown}]" if ":" in shown else shown
+    log = logging.getLogger("local_server")
+    log.info("chat page: http://%s:%d/", where, port)
+    log.info("WebSocket: ws://%s:%d/ws", where, port)
+    if signed_in:
+        log.info("signed-in mode: paste a token under Settings (python -m local_server.token --subject NAME)")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import sys
+import time
 import uuid
 from typing import Any, TextIO
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -128,9 +129,25 @@ class TerminalChat:
             self._agent = None
 
 
-async def main_async(url: str, token: str | None, thread_id: str | None) -> None:
+async def connect_when_up(url: str, wait_seconds: float) -> ClientConnection:
+    """Connect, waiting up to `wait_seconds` for a server that is still starting (connection refused)."""
+    deadline = time.monotonic() + wait_seconds
+    told = False
+    while True:
+        try:
+            return await connect(url, max_size=2**20)
+        except ConnectionRefusedError:
+            if time.monotonic() >= deadline:
+                raise
+            if not told:
+                print("waiting for the server to start...", file=sys.stderr)
+                told = True
+            await asyncio.sleep(0.25)
+
+
+async def main_async(url: str, token: str | None, thread_id: str | None, wait_seconds: float = 0) -> None:
     """Connect and chat."""
-    async with connect(with_token(url, token), max_size=2**20) as ws:
+    async with await connect_when_up(with_token(url, token), wait_seconds) as ws:
         await TerminalChat(ws, sys.stdout, thread_id).run()
 
 
@@ -142,9 +159,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--token", help="a JWT for a deployed stack (sent as ?token=)")
     parser.add_argument("--thread", help="continue this thread_id")
+    parser.add_argument(
+        "--wait", type=float, default=30, help="seconds to wait for a server that is starting (default 30)"
+    )
     args = parser.parse_args(argv)
     try:
-        asyncio.run(main_async(args.url, args.token, args.thread))
+        asyncio.run(main_async(args.url, args.token, args.thread, args.wait))
     except KeyboardInterrupt:
         pass
     except OSError as error:
