@@ -14,7 +14,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 LANGGRAPH_VENV := .tools/langgraph
 
-.PHONY: install run test lint build browser bench audit clean
+.PHONY: install run test lint build deploy browser bench audit clean
 
 install: $(STAMP)
 
@@ -57,6 +57,14 @@ build: install $(SAM_VENV)/bin/sam
 	  echo "layer unzipped: $$size bytes (limit $(LAYER_LIMIT_BYTES))"; \
 	  test $$size -lt $(LAYER_LIMIT_BYTES)
 
+CONFIG_ENV ?= default
+PARAMS ?=
+# Build, then sam deploy with samconfig.toml's parameters for CONFIG_ENV and PARAMS="Key=Value ..." over them
+# (sam's own --parameter-overrides would replace samconfig's instead of adding to them).
+deploy: build
+	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam deploy --config-env $(CONFIG_ENV) \
+	  --parameter-overrides "$$($(BIN)/python scripts/deploy_params.py --config-env $(CONFIG_ENV) $(PARAMS))"
+
 AUDIT_VENV := .tools/audit
 # checkov findings that stay, each with its reason in docs/security.md; any other finding fails the audit.
 CHECKOV_SKIPS := CKV_AWS_27,CKV_AWS_119,CKV_AWS_28,CKV_AWS_18,CKV_AWS_21,CKV_AWS_116,CKV_AWS_117,CKV_AWS_115,CKV_AWS_173,CKV_AWS_158,CKV_AWS_26
@@ -83,6 +91,7 @@ bench: install $(LANGGRAPH_VENV)/bin/langgraph
 	$(BIN)/python -m bench.concurrency
 	$(BIN)/python -m bench.sender
 	$(BIN)/python -m bench.dynamodb_cost
+	$(BIN)/python -m bench.bedrock_cost
 	$(BIN)/python -m bench.cold_start
 
 clean:

@@ -128,17 +128,20 @@ def test_the_worker_admits_a_new_thread_once_old_ones_expired(deployment: Deploy
     assert frames[-1]["type"] == "message_complete", frames
 
 
-def test_the_template_requires_issuer_and_audience_with_a_jwks_url() -> None:
+def test_the_template_requires_authentication_and_issuer_and_audience_with_a_jwks_url() -> None:
     template = load_template()
-    [rule] = template["Rules"].values()
     stack = Stack(template)
 
     def holds(**parameters: str) -> bool:
         resolver = Resolver(stack, parameters=parameters)
-        if not resolver.evaluate(rule["RuleCondition"]):
-            return True
-        return all(resolver.evaluate(assertion["Assert"]) for assertion in rule["Assertions"])
+        return all(
+            resolver.evaluate(assertion["Assert"])
+            for rule in template["Rules"].values()
+            if resolver.evaluate(rule.get("RuleCondition", True))
+            for assertion in rule["Assertions"]
+        )
 
+    assert not holds()  # a stack whose authorizer would refuse everyone is not deployed
     jwks = "https://cognito-idp.eu-west-1.amazonaws.com/pool/.well-known/jwks.json"
     assert not holds(JwksUrl=jwks)
     assert not holds(JwksUrl=jwks, JwtIssuer="https://cognito-idp.eu-west-1.amazonaws.com/pool")

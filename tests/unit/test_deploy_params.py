@@ -1,0 +1,44 @@
+"""`make deploy`'s parameter overrides keep samconfig.toml's and add the caller's over them."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from scripts.deploy_params import merged_overrides, parse_overrides
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_samconfigs_overrides_are_kept_and_the_callers_win() -> None:
+    merged = parse_overrides(merged_overrides("default", ["JwtSecretParameter=/app/jwt", "LogLevel=INFO"]))
+    assert merged == {
+        "Stage": "dev",
+        "ModelProvider": "offline",
+        "SessionTtlSeconds": "1800",
+        "LogLevel": "INFO",
+        "JwtSecretParameter": "/app/jwt",
+    }
+    prod = parse_overrides(merged_overrides("prod", []))
+    assert prod["BedrockModelId"] == "anthropic.claude-3-5-haiku-20241022-v1:0" and prod["Stage"] == "prod"
+
+
+def test_values_with_spaces_survive_and_bad_pairs_are_refused() -> None:
+    assert parse_overrides(merged_overrides("default", ["AlarmEmail=a b"]))["AlarmEmail"] == "a b"
+    with pytest.raises(ValueError, match="not Key=Value"):
+        merged_overrides("default", ["JwtSecretParameter"])
+
+
+def test_make_deploy_passes_the_merged_overrides_to_sam() -> None:
+    dry_run = subprocess.run(
+        ["make", "-n", "deploy", "CONFIG_ENV=prod", "PARAMS=AlarmEmail=ops@example.com"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.replace("\\\n", "")
+    line = next(line for line in dry_run.splitlines() if "sam deploy" in line)
+    assert "--config-env prod" in line
+    assert "scripts/deploy_params.py --config-env prod AlarmEmail=ops@example.com" in line
