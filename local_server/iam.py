@@ -9,6 +9,7 @@ with AccessDenied, as it would on AWS, and is recorded.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import copy
 import json
 import logging
@@ -20,7 +21,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
 from local_server.intrinsics import ACCOUNT_ID, Resolver
@@ -222,6 +223,7 @@ class IamGuard:
         self.violations: list[Violation] = []
         self._policies: dict[str, RolePolicy] = {}
         self._acting: str | None = None
+        self._acting_here: contextvars.ContextVar[str | None] = contextvars.ContextVar("acting", default=None)
         self._lock = threading.Lock()
 
     def policy(self, function_id: str) -> RolePolicy:
@@ -231,9 +233,23 @@ class IamGuard:
         return self._policies[function_id]
 
     @contextlib.contextmanager
-    def acting_as(self, function_id: str) -> Iterator[None]:
-        """Check every call made (from any thread) until the block ends against `function_id`'s role."""
+    def acting_as(self, function_id: str, scope: Literal["process", "context"] = "process") -> Iterator[None]:
+        """Check calls made until the block ends against `function_id`'s role.
+
+        Args:
+            function_id: The function whose role applies.
+            scope: `process`: every call from any thread (one function at a time, as tests invoke them);
+                `context`: calls made in this context and the tasks and threads that copy it, so that
+                functions running at once (the emulator) each answer for their own calls.
+        """
         self.policy(function_id)
+        if scope == "context":
+            token = self._acting_here.set(function_id)
+            try:
+                yield
+            finally:
+                self._acting_here.reset(token)
+            return
         with self._lock:
             previous, self._acting = self._acting, function_id
         try:
@@ -244,7 +260,7 @@ class IamGuard:
 
     def check(self, client: Any, operation: str, params: Mapping[str, Any]) -> None:
         """Raise AccessDenied (a botocore `ClientError`) for a call the acting role does not allow."""
-        function_id = self._acting
+        function_id = self._acting_here.get() or self._acting
         if function_id is None:
             return
         from botocore.exceptions import ClientError

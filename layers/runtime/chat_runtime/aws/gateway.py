@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
@@ -30,8 +31,12 @@ def error_code(error: BaseException) -> str | None:
 
 
 def endpoint_url(domain_name: str, stage: str) -> str:
-    """The management endpoint of a WebSocket API stage, as the route events name it."""
-    return f"https://{domain_name}/{stage}"
+    """The management endpoint of a WebSocket API stage, as the route events name it.
+
+    `MANAGEMENT_API_URL` (set by the local emulator, never on AWS) replaces `https://{domain_name}`.
+    """
+    base = os.environ.get("MANAGEMENT_API_URL") or f"https://{domain_name}"
+    return f"{base.rstrip('/')}/{stage}"
 
 
 @lru_cache(maxsize=8)

@@ -1,0 +1,150 @@
+"""SQS event sources as Lambda runs them: batches of real records, `batchItemFailures`, redrive to the DLQ.
+
+A failed record is not deleted: it becomes visible again after the queue's visibility timeout, and moto's
+server moves it to the dead-letter queue after `maxReceiveCount` receives, where the DLQ's own event source
+hands it to its function.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from local_server.emulator.functions import REGION, Invoker
+from local_server.intrinsics import Resolver
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SqsTrigger:
+    """One function's SQS event source, from the template."""
+
+    function_id: str
+    queue_id: str
+    batch_size: int
+    reports_failures: bool
+    max_concurrency: int
+
+
+def sqs_triggers(resolver: Resolver) -> list[SqsTrigger]:
+    """Every `Type: SQS` event of the template's functions."""
+    triggers = []
+    for function_id, resource in resolver.stack.resources("AWS::Serverless::Function").items():
+        for source in resource["Properties"].get("Events", {}).values():
+            if source["Type"] != "SQS":
+                continue
+            properties = source["Properties"]
+            queue = properties["Queue"]["Fn::GetAtt"]
+            queue_id = queue[0] if isinstance(queue, list) else str(queue).split(".", 1)[0]
+            scaling = resolver.resolve(properties.get("ScalingConfig", {}))
+            triggers.append(
+                SqsTrigger(
+                    function_id,
+                    queue_id,
+                    int(properties.get("BatchSize", 10)),
+                    "ReportBatchItemFailures" in properties.get("FunctionResponseTypes", []),
+                    int(scaling.get("MaximumConcurrency", 1000)),
+                )
+            )
+    return triggers
+
+
+def sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
+    """An SQS message as a Lambda event record."""
+    attributes = message.get("Attributes", {})
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": {
+            "ApproximateReceiveCount": attributes.get("ApproximateReceiveCount", "1"),
+            "SentTimestamp": attributes.get("SentTimestamp", str(int(time.time() * 1000))),
+            "SenderId": attributes.get("SenderId", "AIDAEXAMPLE"),
+            "ApproximateFirstReceiveTimestamp": attributes.get("ApproximateFirstReceiveTimestamp", "0"),
+            "SequenceNumber": attributes.get("SequenceNumber", "1"),
+            "MessageGroupId": attributes.get("MessageGroupId", "group"),
+            "MessageDeduplicationId": attributes.get("MessageDeduplicationId", "dedup"),
+        },
+        "messageAttributes": {},
+        "md5OfBody": message["MD5OfBody"],
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": REGION,
+    }
+
+
+def deliver_batch(
+    sqs: Any,
+    invoker: Invoker,
+    trigger: SqsTrigger,
+    queue_url: str,
+    queue_arn: str,
+    messages: list[dict[str, Any]],
+) -> int:
+    """Invoke the function with one batch; delete what succeeded. Returns how many records failed."""
+    records = [sqs_record(message, queue_arn) for message in messages]
+    try:
+        result = invoker.invoke(trigger.function_id, {"Records": records})
+    except Exception:
+        logger.exception("%s failed a batch of %d", trigger.function_id, len(records))
+        return len(records)
+    failed: set[str] = set()
+    if trigger.reports_failures and isinstance(result, dict):
+        failed = {str(item.get("itemIdentifier")) for item in result.get("batchItemFailures") or []}
+    done = [m for m in messages if m["MessageId"] not in failed]
+    if done:
+        sqs.delete_message_batch(
+            QueueUrl=queue_url,
+            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+        )
+    return len(failed)
+
+
+class SqsPoller:
+    """Long-polls one queue and hands batches to its function, at most `max_concurrency` at once."""
+
+    def __init__(self, sqs: Any, invoker: Invoker, trigger: SqsTrigger, queue_url: str, queue_arn: str):
+        self.sqs, self.invoker, self.trigger = sqs, invoker, trigger
+        self.queue_url, self.queue_arn = queue_url, queue_arn
+        self._stop = threading.Event()
+        self._slots = threading.BoundedSemaphore(max(1, trigger.max_concurrency))
+        self._pool = ThreadPoolExecutor(max_workers=max(1, trigger.max_concurrency))
+        self._thread = threading.Thread(target=self._run, name=f"sqs-{trigger.queue_id}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._slots.acquire()
+            try:
+                messages = self.sqs.receive_message(
+                    QueueUrl=self.queue_url,
+                    MaxNumberOfMessages=min(self.trigger.batch_size, 10),
+                    WaitTimeSeconds=1,
+                    AttributeNames=["All"],
+                ).get("Messages", [])
+            except Exception:
+                logger.exception("polling %s failed", self.trigger.queue_id)
+                messages = []
+                time.sleep(1)
+            if not messages:
+                self._slots.release()
+                continue
+            self._pool.submit(self._deliver, messages)
+
+    def _deliver(self, messages: list[dict[str, Any]]) -> None:
+        try:
+            deliver_batch(self.sqs, self.invoker, self.trigger, self.queue_url, self.queue_arn, messages)
+        finally:
+            self._slots.release()

@@ -1,0 +1,105 @@
+"""The template's Lambda functions as the emulator invokes them: handler modules, contexts, roles, limits."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import re
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+from local_server.iam import IamGuard
+from local_server.stack import ROOT, Stack
+
+REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"  # moto's account
+
+
+def load_handler_module(folder: str) -> ModuleType:
+    """Import `functions/<folder>/app.py` under a unique module name (once per process)."""
+    name = f"lambda_{folder}_app"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, ROOT / "functions" / folder / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass
+class LambdaContext:
+    """The attributes Powertools reads from a Lambda context."""
+
+    function_name: str = "test-function"
+    memory_limit_in_mb: int = 256
+    timeout_seconds: float = 60.0
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:test-function"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    started: float = field(default_factory=time.monotonic)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.timeout_seconds - (time.monotonic() - self.started)) * 1000))
+
+
+@dataclass(frozen=True)
+class Function:
+    """One `AWS::Serverless::Function` of the template."""
+
+    logical_id: str
+    folder: str
+    memory_mb: int
+    timeout_seconds: float
+
+
+def template_functions(stack: Stack) -> dict[str, Function]:
+    """Every function of the template by logical id (folder from `CodeUri`, globals for the rest)."""
+    globals_ = stack.template.get("Globals", {}).get("Function", {})
+    functions: dict[str, Function] = {}
+    for logical_id, resource in stack.resources("AWS::Serverless::Function").items():
+        properties = resource["Properties"]
+        folder = str(properties["CodeUri"]).rstrip("/").rsplit("/", 1)[-1]
+        functions[logical_id] = Function(
+            logical_id,
+            folder,
+            int(properties.get("MemorySize", globals_.get("MemorySize", 128))),
+            float(properties.get("Timeout", globals_.get("Timeout", 3))),
+        )
+    return functions
+
+
+def referenced_function(arn_expression: Any) -> str:
+    """The function logical id in an integration or authorizer URI (`...${SomeFunction.Arn}...`)."""
+    text = arn_expression.get("Fn::Sub") if isinstance(arn_expression, dict) else arn_expression
+    found = re.search(r"\$\{(\w+)\.Arn\}", str(text))
+    if found is None:
+        raise ValueError(f"no function in {arn_expression!r}")
+    return found.group(1)
+
+
+class Invoker:
+    """Invokes handlers as Lambda would: a fresh context, a copy of the event, the function's IAM role."""
+
+    def __init__(self, stack: Stack, guard: IamGuard | None) -> None:
+        self.functions = template_functions(stack)
+        self.guard = guard
+
+    def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
+        """Run the function's handler on `event` in this thread and return its result."""
+        function = self.functions[logical_id]
+        handler = load_handler_module(function.folder).handler
+        context = LambdaContext(
+            function_name=logical_id,
+            memory_limit_in_mb=function.memory_mb,
+            timeout_seconds=function.timeout_seconds,
+            invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{logical_id}",
+        )
+        if self.guard is None:
+            return handler(copy.deepcopy(event), context)
+        with self.guard.acting_as(logical_id, scope="context"):
+            return handler(copy.deepcopy(event), context)
