@@ -153,8 +153,13 @@ def required_permissions(
     endpoint_url: str,
     region: str = "us-east-1",
     account: str = ACCOUNT_ID,
+    local_api_id: str | None = None,
 ) -> list[tuple[str, str]]:
-    """The (action, resource ARN) pairs IAM checks for one API call."""
+    """The (action, resource ARN) pairs IAM checks for one API call.
+
+    `local_api_id` names the WebSocket API when the management endpoint is a local emulator's
+    (`http://127.0.0.1:PORT/{stage}`) instead of `https://{api_id}.execute-api...`.
+    """
     prefix = IAM_PREFIXES.get(service, service)
     if service == "dynamodb":
         table = f"arn:aws:dynamodb:{region}:{account}:table/"
@@ -184,7 +189,9 @@ def required_permissions(
         return [(f"sqs:{operation}", f"arn:aws:sqs:{region}:{queue_account}:{name}")]
     if service == "apigatewaymanagementapi":
         url = urlsplit(endpoint_url)
-        api_id, stage = url.hostname.split(".")[0] if url.hostname else "*", url.path.strip("/") or "*"
+        host = url.hostname or ""
+        api_id = host.split(".")[0] if ".execute-api." in host or not local_api_id else local_api_id
+        stage = url.path.strip("/") or "*"
         method = CONNECTION_METHODS.get(operation, "*")
         connection = unquote(str(params.get("ConnectionId", "*")))
         resource = (
@@ -268,7 +275,13 @@ class IamGuard:
         policy = self.policy(function_id)
         service = client.meta.service_model.service_name
         for action, resource in required_permissions(
-            service, operation, params, client.meta.endpoint_url, self.resolver.region, self.resolver.account
+            service,
+            operation,
+            params,
+            client.meta.endpoint_url,
+            self.resolver.region,
+            self.resolver.account,
+            self.resolver.extra_refs.get("WebSocketApi"),
         ):
             if policy.allows(action, resource):
                 continue

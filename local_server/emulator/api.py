@@ -159,7 +159,13 @@ class EventFactory:
         context = self._context(connection, "$disconnect", "DISCONNECT")
         context["disconnectStatusCode"] = status_code
         context["disconnectReason"] = reason
-        return {"headers": {}, "requestContext": context, "isBase64Encoded": False}
+        headers = {"Host": self.domain_name, "x-api-key": "", "x-restapi": ""}
+        return {
+            "headers": headers,
+            "multiValueHeaders": {key: [value] for key, value in headers.items()},
+            "requestContext": context,
+            "isBase64Encoded": False,
+        }
 
 
 def authorizer_context(result: Any) -> dict[str, Any] | None:

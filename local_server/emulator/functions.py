@@ -103,3 +103,16 @@ class Invoker:
             return handler(copy.deepcopy(event), context)
         with self.guard.acting_as(logical_id, scope="context"):
             return handler(copy.deepcopy(event), context)
+
+
+def reset_lambda_containers() -> None:
+    """Forget what warm containers keep (clients, graphs, the verifier), as a cold start would."""
+    from chat_runtime.aws import gateway, routes, worker
+
+    routes.default_route_deps.cache_clear()
+    gateway.management_client.cache_clear()
+    worker._default_deps = None
+    worker._default_runner = None
+    authorizer = sys.modules.get("lambda_authorizer_app")
+    if authorizer is not None:
+        authorizer.verifier.cache_clear()

@@ -72,7 +72,7 @@ class Gateway:
         await websocket.accept()
         self.sockets[connection.connection_id] = (connection, websocket)
         watchdog = asyncio.create_task(self._watch(connection, websocket))
-        status, reason = 1005, "Client closed the connection"
+        status = 1005
         try:
             while True:
                 message = await websocket.receive()
@@ -89,9 +89,17 @@ class Gateway:
         finally:
             watchdog.cancel()
             self.sockets.pop(connection.connection_id, None)
-            disconnect_function = self.spec.routes.get("$disconnect")
-            if disconnect_function:
-                await self.call(disconnect_function, self.events.disconnect(connection, status, reason))
+            await self._disconnected(connection, status)
+
+    async def _disconnected(self, connection: Connection, status: int) -> None:
+        disconnect_function = self.spec.routes.get("$disconnect")
+        if not disconnect_function:
+            return
+        reason = f"Client-side close frame status code '{status}'"
+        try:
+            await self.call(disconnect_function, self.events.disconnect(connection, status, reason))
+        except Exception:
+            logger.exception("$disconnect failed for %s", connection.connection_id)
 
     async def _handshake(self, connection: Connection) -> int | None:
         """None when the connection may open, else the HTTP status API Gateway answers the upgrade with."""
@@ -137,7 +145,7 @@ class Gateway:
 
     async def _gateway_error(
         self, websocket: WebSocket, message: str, connection: Connection, request_id: str
-    ):
+    ) -> None:
         frame = {"message": message, "connectionId": connection.connection_id, "requestId": request_id}
         await websocket.send_text(json.dumps(frame))
 
@@ -182,9 +190,9 @@ class Gateway:
         last_active = time.time() - (time.monotonic() - connection.last_active)
         return JSONResponse(
             {
-                "ConnectedAt": _iso(connection.connected_at_ms / 1000),
-                "Identity": {"SourceIp": connection.source_ip, "UserAgent": connection.user_agent},
-                "LastActiveAt": _iso(last_active),
+                "connectedAt": _iso(connection.connected_at_ms / 1000),
+                "identity": {"sourceIp": connection.source_ip, "userAgent": connection.user_agent},
+                "lastActiveAt": _iso(last_active),
             }
         )
 

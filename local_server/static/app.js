@@ -7,6 +7,15 @@ const $ = (selector) => document.querySelector(selector);
 const defaultUrl = () => `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
 const newThreadId = () => `web-${crypto.randomUUID().slice(0, 13)}`;
 
+// `make run-aws` prints the page's address with a development token after `#` (never sent to a server).
+function takeTokenFromAddress() {
+  const token = new URLSearchParams(location.hash.slice(1)).get("token");
+  if (!token) return;
+  state.settings = { url: defaultUrl(), token };
+  save();
+  history.replaceState(null, "", location.pathname + location.search);
+}
+
 function loadState() {
   try {
     const saved = JSON.parse(localStorage.getItem(STORE));
@@ -20,6 +29,7 @@ function loadState() {
 
 const state = loadState();
 const save = () => localStorage.setItem(STORE, JSON.stringify(state));
+takeTokenFromAddress();
 const thread = (id) => state.threads.find((t) => t.id === id);
 const current = () => thread(state.current) ?? state.threads[0];
 

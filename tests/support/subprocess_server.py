@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import IO, Any
 
 import httpx
@@ -63,3 +65,39 @@ def local_server_process(*args: str, **popen: Any) -> Iterator[str]:
     command = [sys.executable, "-m", "local_server", "--host", "127.0.0.1", "--port", str(port), *args]
     with running(command, f"http://127.0.0.1:{port}/api/health", **popen):
         yield f"ws://127.0.0.1:{port}/ws"
+
+
+@dataclass(frozen=True)
+class EmulatorProcess:
+    """`python -m local_server.emulator` (what `make run-aws` starts), as a client sees it."""
+
+    url: str
+    token: str
+    moto_url: str
+    output: IO[bytes]
+
+    @property
+    def signed_in_url(self) -> str:
+        """The stage's WebSocket URL with the printed development token."""
+        return f"{self.url}?token={self.token}"
+
+    def log(self) -> str:
+        self.output.seek(0)
+        return self.output.read().decode(errors="replace")
+
+
+@contextlib.contextmanager
+def aws_emulator_process(*args: str) -> Iterator[EmulatorProcess]:
+    """The emulator on a free port, once `/api/health` answers; the stage URL and printed token."""
+    port = free_port()
+    command = [sys.executable, "-m", "local_server.emulator", "--port", str(port), *args]
+    with (
+        tempfile.TemporaryFile() as output,
+        running(command, f"http://127.0.0.1:{port}/api/health", output=output),
+    ):
+        output.seek(0)
+        log = output.read().decode(errors="replace")
+        token = re.search(r"--token (\S+)", log)
+        moto = re.search(r"state in (\S+)", log)
+        assert token is not None and moto is not None, log
+        yield EmulatorProcess(f"ws://127.0.0.1:{port}/dev", token.group(1), moto.group(1), output)

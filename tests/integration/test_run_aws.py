@@ -1,0 +1,107 @@
+"""`make run-aws`: the real handlers behind the emulated API Gateway, as a client and an operator see them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect
+
+from tests.support.live_server import receive_turn
+from tests.support.subprocess_server import EmulatorProcess, aws_emulator_process
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[EmulatorProcess]:
+    with aws_emulator_process() as process:
+        yield process
+
+
+def aws_client(service: str, endpoint_url: str) -> object:
+    return boto3.client(
+        service,
+        endpoint_url=endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )
+
+
+def test_the_terminal_client_holds_a_conversation_with_an_approval(emulator: EmulatorProcess) -> None:
+    script = "What is the status of order 1042?\nPlease cancel order 1043\ny\n/quit\n"
+    output = subprocess.run(
+        [sys.executable, "-m", "local_server.client", emulator.url, "--token", emulator.token],
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    assert "[order_info] Order 1042 (Trail running shoes) has shipped with UPS" in output
+    assert "? Cancel order 1043 (Wireless headphones, total 129.00)?" in output
+    assert "[order_actions] Order 1043 has been cancelled." in output
+    log = emulator.log()
+    assert "IAM refused" not in log and "Traceback" not in log
+
+
+def test_without_a_valid_token_the_handshake_is_refused_by_the_authorizer(emulator: EmulatorProcess) -> None:
+    for url in (emulator.url, f"{emulator.url}?token=not-a-jwt"):
+        with pytest.raises(InvalidStatus) as refused:
+            connect(url, open_timeout=10)
+        assert refused.value.response.status_code == 401
+
+
+def test_a_message_that_selects_no_known_type_reaches_the_default_route(emulator: EmulatorProcess) -> None:
+    with connect(emulator.signed_in_url) as ws:
+        ws.send("not json")
+        assert json.loads(ws.recv(timeout=10))["code"] == "invalid_json"
+        ws.send(json.dumps({"type": "resume", "thread_id": "nothing-here"}))
+        assert json.loads(ws.recv(timeout=10)) == {
+            "type": "resumed",
+            "thread_id": "nothing-here",
+            "state": "new",
+        }
+
+
+def test_the_management_api_answers_410_for_closed_connections(emulator: EmulatorProcess) -> None:
+    management = aws_client("apigatewaymanagementapi", emulator.url.replace("ws://", "http://"))
+    with connect(emulator.signed_in_url) as ws:
+        ws.send(json.dumps({"type": "message", "thread_id": "m1", "content": "hello"}))
+        receive_turn(ws, timeout=30)
+        dynamodb = aws_client("dynamodb", emulator.moto_url)
+        [connection] = dynamodb.scan(TableName="local-ConnectionsTable")["Items"]  # type: ignore[attr-defined]
+        connection_id = connection["connection_id"]["S"]
+        described = management.get_connection(ConnectionId=connection_id)  # type: ignore[attr-defined]
+        assert described["Identity"]["SourceIp"] == "127.0.0.1"
+        management.post_to_connection(ConnectionId=connection_id, Data=b'{"type": "ping"}')  # type: ignore[attr-defined]
+        assert json.loads(ws.recv(timeout=10)) == {"type": "ping"}
+    deadline = time.monotonic() + 10
+    while dynamodb.scan(TableName="local-ConnectionsTable")["Items"]:  # type: ignore[attr-defined]
+        assert time.monotonic() < deadline, "$disconnect did not remove the connection"
+        time.sleep(0.1)
+    for call in (management.get_connection, management.post_to_connection):  # type: ignore[attr-defined]
+        with pytest.raises(ClientError) as gone:
+            call(
+                ConnectionId=connection_id,
+                **({"Data": b"x"} if call == management.post_to_connection else {}),
+            )  # type: ignore[attr-defined]
+        assert gone.value.response["Error"]["Code"] == "GoneException"
+
+
+def test_idle_connections_are_closed_as_api_gateway_closes_them() -> None:
+    with (
+        aws_emulator_process("--idle-timeout", "1") as emulator,
+        connect(emulator.signed_in_url) as ws,
+        pytest.raises(ConnectionClosed) as closed,
+    ):
+        ws.recv(timeout=10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001
