@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -26,7 +27,7 @@ def emulator() -> Iterator[EmulatorProcess]:
         yield process
 
 
-def aws_client(service: str, endpoint_url: str) -> object:
+def aws_client(service: str, endpoint_url: str) -> Any:
     return boto3.client(
         service,
         endpoint_url=endpoint_url,
@@ -78,22 +79,22 @@ def test_the_management_api_answers_410_for_closed_connections(emulator: Emulato
         ws.send(json.dumps({"type": "message", "thread_id": "m1", "content": "hello"}))
         receive_turn(ws, timeout=30)
         dynamodb = aws_client("dynamodb", emulator.moto_url)
-        [connection] = dynamodb.scan(TableName="local-ConnectionsTable")["Items"]  # type: ignore[attr-defined]
+        [connection] = dynamodb.scan(TableName="local-ConnectionsTable")["Items"]
         connection_id = connection["connection_id"]["S"]
-        described = management.get_connection(ConnectionId=connection_id)  # type: ignore[attr-defined]
+        described = management.get_connection(ConnectionId=connection_id)
         assert described["Identity"]["SourceIp"] == "127.0.0.1"
-        management.post_to_connection(ConnectionId=connection_id, Data=b'{"type": "ping"}')  # type: ignore[attr-defined]
+        management.post_to_connection(ConnectionId=connection_id, Data=b'{"type": "ping"}')
         assert json.loads(ws.recv(timeout=10)) == {"type": "ping"}
     deadline = time.monotonic() + 10
-    while dynamodb.scan(TableName="local-ConnectionsTable")["Items"]:  # type: ignore[attr-defined]
+    while dynamodb.scan(TableName="local-ConnectionsTable")["Items"]:
         assert time.monotonic() < deadline, "$disconnect did not remove the connection"
         time.sleep(0.1)
-    for call in (management.get_connection, management.post_to_connection):  # type: ignore[attr-defined]
+    for call in (management.get_connection, management.post_to_connection):
         with pytest.raises(ClientError) as gone:
             call(
                 ConnectionId=connection_id,
                 **({"Data": b"x"} if call == management.post_to_connection else {}),
-            )  # type: ignore[attr-defined]
+            )
         assert gone.value.response["Error"]["Code"] == "GoneException"
 
 
