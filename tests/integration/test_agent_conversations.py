@@ -1,4 +1,9 @@
-"""The agent's conversations through a real socket to `python -m local_server` (what `make run` starts)."""
+"""The agent's conversations through a real socket, on both paths a developer runs.
+
+`run`: `python -m local_server` (what `make run` starts); `run-aws`: `python -m local_server.emulator` (what
+`make run-aws` starts: the Lambda handlers behind the emulated API Gateway, turns through SQS, state in
+moto's server), signed in with the token it prints.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +16,19 @@ import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from tests.support.live_server import receive_turn
-from tests.support.subprocess_server import local_server_process
+from tests.support.subprocess_server import aws_emulator_process, local_server_process
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def server_url() -> Iterator[str]:
-    with local_server_process() as url:
-        yield url
+@pytest.fixture(scope="module", params=["run", "run-aws"])
+def server_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    if request.param == "run":
+        with local_server_process() as url:
+            yield url
+    else:
+        with aws_emulator_process() as emulator:
+            yield emulator.signed_in_url
 
 
 @pytest.fixture
