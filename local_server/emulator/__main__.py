@@ -52,7 +52,6 @@ def main(argv: list[str] | None = None) -> None:
         )
     except TranslatorMissing as error:
         parser.error(f"{error} (run `make run-aws`, which installs it, or pass --no-iam)")
-    emulated.start_event_sources()
     stage = emulated.gateway.spec.stage
     token = emulated.token()
     logger.info("state in %s (%s)", endpoint, "moto's server" if moto else "given endpoint")
@@ -63,16 +62,16 @@ def main(argv: list[str] | None = None) -> None:
     print(f"terminal:  python -m local_server.client ws://{base}/{stage} --token {token}", flush=True)
     logger.info("ready in %.1f s", time.monotonic() - started)
     try:
-        uvicorn.run(
-            create_gateway_app(emulated.gateway),
-            host=args.host,
-            port=args.port,
-            log_level=args.log_level,
-            log_config=log_config,
-            ws_max_size=WS_MAX_BYTES,
-        )
+        with emulated.running():
+            uvicorn.run(
+                create_gateway_app(emulated.gateway),
+                host=args.host,
+                port=args.port,
+                log_level=args.log_level,
+                log_config=log_config,
+                ws_max_size=WS_MAX_BYTES,
+            )
     finally:
-        emulated.stop()
         if moto is not None:
             moto.stop()
 

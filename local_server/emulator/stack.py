@@ -3,10 +3,12 @@ environment, the IAM guard, and the SQS event sources."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
 import socket
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,19 +70,24 @@ class EmulatedStack:
     jwt_secret: str
     pollers: list[SqsPoller] = field(default_factory=list)
 
+    @contextlib.contextmanager
+    def running(self) -> Iterator[EmulatedStack]:
+        """The IAM guard installed and the SQS event sources polling until the block ends."""
+        guard = self.invoker.guard
+        with guard.installed() if guard is not None else contextlib.nullcontext():
+            for poller in self.pollers:
+                poller.start()
+            try:
+                yield self
+            finally:
+                for poller in self.pollers:
+                    poller.stop()
+
     def token(self, subject: str = "alice", customer: str = DEMO_CUSTOMER, ttl_seconds: int = 7200) -> str:
         """A token the stack's authorizer accepts."""
         from chat_runtime.auth import mint_token
 
         return mint_token(self.jwt_secret, subject, customer, ttl_seconds=ttl_seconds)
-
-    def start_event_sources(self) -> None:
-        for poller in self.pollers:
-            poller.start()
-
-    def stop(self) -> None:
-        for poller in self.pollers:
-            poller.stop()
 
 
 def function_environment(resolver: Resolver, function_id: str) -> dict[str, str]:
