@@ -34,7 +34,6 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     log_config = logging_config(args.log_level)
     logging.config.dictConfig(log_config)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server logs every poll
     started = time.monotonic()
     moto = None if args.endpoint_url else MotoServer().start()
     endpoint = args.endpoint_url or (moto.url if moto else "")

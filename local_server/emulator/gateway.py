@@ -9,9 +9,11 @@ connection after 2 hours (both configurable), and posts to a closed connection a
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import logging
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -51,6 +53,7 @@ class Gateway:
         self.events = events
         self.limits = limits
         self.sockets: dict[str, tuple[Connection, WebSocket]] = {}
+        self._loops: dict[str, asyncio.AbstractEventLoop] = {}
 
     async def call(self, logical_id: str, event: dict[str, Any], limit_seconds: float | None = None) -> Any:
         """Invoke a function in a worker thread; `TimeoutError` when it outlives `limit_seconds`."""
@@ -60,7 +63,7 @@ class Gateway:
     async def serve(self, websocket: WebSocket) -> None:
         """One client connection, from the handshake to `$disconnect`."""
         connection = Connection(
-            source_ip=websocket.client.host if websocket.client else "127.0.0.1",
+            source_ip=_source_ip(websocket),
             user_agent=websocket.headers.get("user-agent", ""),
             query=dict(websocket.query_params),
             headers={key.title(): value for key, value in websocket.headers.items()},
@@ -71,6 +74,7 @@ class Gateway:
             return
         await websocket.accept()
         self.sockets[connection.connection_id] = (connection, websocket)
+        self._loops[connection.connection_id] = asyncio.get_running_loop()
         watchdog = asyncio.create_task(self._watch(connection, websocket))
         status = 1005
         try:
@@ -89,6 +93,7 @@ class Gateway:
         finally:
             watchdog.cancel()
             self.sockets.pop(connection.connection_id, None)
+            self._loops.pop(connection.connection_id, None)
             await self._disconnected(connection, status)
 
     async def _disconnected(self, connection: Connection, status: int) -> None:
@@ -176,10 +181,19 @@ class Gateway:
         connection, websocket = found
         connection.last_active = time.monotonic()
         try:
-            await websocket.send_text(data.decode())
+            await self._on_its_loop(connection.connection_id, websocket.send_text(data.decode()))
         except (RuntimeError, WebSocketDisconnect):
             return _aws_error(410, "GoneException", "Gone")
         return Response(status_code=200)
+
+    async def _on_its_loop(self, connection_id: str, action: Coroutine[Any, Any, None]) -> None:
+        """Run `action` on the event loop that serves the connection (a test client may serve it on
+        another loop than the management API's)."""
+        loop = self._loops.get(connection_id)
+        if loop is None or loop is asyncio.get_running_loop():
+            await action
+        else:
+            await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(action, loop))
 
     async def describe(self, request: Request) -> Response:
         """`GET @connections/{id}`."""
@@ -201,8 +215,17 @@ class Gateway:
         found = self.sockets.get(request.path_params["connection_id"])
         if found is None:
             return _aws_error(410, "GoneException", "Gone")
-        await found[1].close(code=1000)
+        await self._on_its_loop(request.path_params["connection_id"], found[1].close(code=1000))
         return Response(status_code=204)
+
+
+def _source_ip(websocket: WebSocket) -> str:
+    """The client's address; API Gateway always reports an IP (an in-process test client has none)."""
+    host = websocket.client.host if websocket.client else ""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return "127.0.0.1"
 
 
 def _aws_error(status: int, code: str, message: str) -> Response:

@@ -1,6 +1,7 @@
 """Helpers for the acceptance suite: a fake graph that streams exactly what LangGraph streams.
 
-The fakes use LangGraph's and LangChain's own types: `AIMessageChunk` with `tool_call_chunks`, the
+Chunks arrive at a hosted model's pace (`MODEL_CHUNK_GAP_SECONDS` apart). The fakes use LangGraph's and
+LangChain's own types: `AIMessageChunk` with `tool_call_chunks`, the
 `messages`-mode metadata keys, `("updates", {"__interrupt__": (Interrupt(...),)})`, and real
 `StateSnapshot` / `PregelTask` / `Interrupt` objects from `aget_state`. The graph records its calls
 (`graph.astream.call_args_list`) and moves from the interrupted state to a finished one after a resume.
@@ -9,15 +10,17 @@ The fakes use LangGraph's and LangChain's own types: `AIMessageChunk` with `tool
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from unittest.mock import AsyncMock, MagicMock
 
 import langchain_core
+import pytest
 from langchain_core.messages import AIMessageChunk, message_chunk_to_message
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command, Interrupt, PregelTask, StateSnapshot
@@ -25,8 +28,13 @@ from starlette.applications import Starlette
 
 from chat_runtime.sessions import DEFAULT_SESSION_TTL_SECONDS
 from local_server import create_app
+from local_server.emulator.stack import MotoServer
+from tests.support.aws_emulator import AwsPath, aws_path
 
 DEFAULT_AGENT = "order_info"
+# A hosted model streams a chunk every few tens of milliseconds (Bedrock's Claude: 30-80 ms), slower than the
+# API Gateway sender's 50 ms post window, so each chunk leaves in its own frame as with a real model.
+MODEL_CHUNK_GAP_SECONDS = 0.08
 StreamItem = tuple[AIMessageChunk, dict[str, Any]]
 _call_ids = itertools.count(1)
 
@@ -145,6 +153,8 @@ class FakeGraph:
         else:
             items, stop_at = self._chunks, self._interrupted_state
         for mode, data in _stream_items(items, thread_id):
+            if mode == "messages":
+                await asyncio.sleep(MODEL_CHUNK_GAP_SECONDS)
             if mode in modes:
                 yield (mode, data) if len(modes) > 1 else data
         if stop_at is not None and "updates" in modes:
@@ -191,7 +201,38 @@ def make_graph(
 def create_e2e_app(
     graph: FakeGraph | None = None, session_ttl: int = DEFAULT_SESSION_TTL_SECONDS
 ) -> Starlette:
-    """The local server on a fake graph (a one-line greeting when none is given)."""
-    return create_app(
-        graph=graph or make_graph([make_chunk("Hello! How can I help?")]), session_ttl=session_ttl
-    )
+    """The app of the path under test on a fake graph (a one-line greeting when none is given).
+
+    `run`: the local server; `run-aws`: the emulated API Gateway in front of the real Lambda handlers,
+    the worker running the fake graph (see `tests/support/aws_emulator.py`).
+    """
+    graph = graph or make_graph([make_chunk("Hello! How can I help?")])
+    if _aws_path is not None:
+        return _aws_path.app(graph, session_ttl)
+    return create_app(graph=graph, session_ttl=session_ttl)
+
+
+_aws_path: AwsPath | None = None
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[MotoServer]:
+    """moto's server, for every acceptance test on the AWS path."""
+    server = MotoServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True, params=["run", "run-aws"])
+def path_under_test(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Every acceptance test runs on both paths: `make run`'s and `make run-aws`'s."""
+    global _aws_path
+    if request.param == "run":
+        yield "run"
+        return
+    with aws_path(request.getfixturevalue("moto_server").url) as path:
+        _aws_path = path
+        try:
+            yield "run-aws"
+        finally:
+            _aws_path = None

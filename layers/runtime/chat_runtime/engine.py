@@ -18,6 +18,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command, Interrupt, StateSnapshot
 
 from chat_runtime.admission import NewMessage, TurnInput
+from chat_runtime.checkpoints import STORAGE_KEY
 from chat_runtime.protocol import (
     ErrorCode,
     ErrorFrame,
@@ -68,9 +69,13 @@ class TurnOutcome:
     pending_interrupts: tuple[PendingInterrupt, ...] = ()
 
 
-def thread_config(thread_id: str, configurable: Mapping[str, Any] | None = None) -> RunnableConfig:
-    """The run config for a thread; `configurable` carries transport facts such as the customer id."""
-    return {"configurable": {**(configurable or {}), "thread_id": thread_id}}
+def thread_config(
+    thread_id: str, configurable: Mapping[str, Any] | None = None, storage_key: str | None = None
+) -> RunnableConfig:
+    """The run config for a thread: the client's `thread_id`, transport facts such as the customer id, and
+    the owner-scoped key its checkpoints are stored under (see `chat_runtime.checkpoints`)."""
+    scoped = {STORAGE_KEY: storage_key} if storage_key and storage_key != thread_id else {}
+    return {"configurable": {**(configurable or {}), **scoped, "thread_id": thread_id}}
 
 
 async def run_turn(
@@ -96,13 +101,14 @@ async def run_turn(
         sink: Where frames go.
         configurable: Extra `configurable` entries for the run (e.g. `customer_id`).
         stream_options: Extra keyword arguments for `graph.astream` (e.g. `durability`).
-        thread_key: The checkpointer's thread id when it differs from the client's (scoped to an owner).
+        thread_key: The key the thread's checkpoints are stored under, when it differs from the client's
+            id (scoped to an owner); the graph still sees the client's `thread_id`.
         max_seconds: Stop the turn after this long with a `turn_timeout` error (the thread stays usable).
 
     Returns:
         The outcome, with the approvals the thread waits for.
     """
-    config = thread_config(thread_key or thread_id, configurable)
+    config = thread_config(thread_id, configurable, thread_key)
     translator = _StreamTranslator(thread_id, sink)
     try:
         async with asyncio.timeout(max_seconds):

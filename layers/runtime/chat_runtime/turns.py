@@ -17,6 +17,7 @@ from chat_runtime.admission import (
     limit_threads,
 )
 from chat_runtime.auth import thread_key
+from chat_runtime.checkpoints import scope_checkpoints
 from chat_runtime.engine import FrameSink, TurnGraph, TurnOutcome, pending_interrupts, run_turn, thread_config
 from chat_runtime.protocol import InterruptResponseFrame, MessageFrame
 from chat_runtime.replay import FrameLog, SequencedSink
@@ -44,6 +45,9 @@ class TurnRunner:
     max_turn_seconds: float | None = DEFAULT_MAX_TURN_SECONDS
     max_threads_per_owner: int | None = DEFAULT_MAX_THREADS_PER_OWNER
     frame_log: FrameLog | None = None
+
+    def __post_init__(self) -> None:
+        scope_checkpoints(self.graph)
 
     async def handle(
         self,
