@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from local_server import create_app
+from tests.support.aws_emulator import aws_path
 from tests.support.live_server import serve
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -37,18 +38,24 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-@pytest.fixture
-def base_url() -> Iterator[str]:
-    with serve(create_app()) as url:
-        yield url
+@pytest.fixture(params=["run", "run-aws"])
+def start_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The chat page's address on each path: the local server, or the emulated API Gateway in front of the
+    real handlers (signed in with a development token in the address, as `make run-aws` prints it)."""
+    if request.param == "run":
+        with serve(create_app()) as url:
+            yield url + "/"
+        return
+    with aws_path(request.getfixturevalue("moto_server").url) as path:
+        yield path.page_url()
 
 
 def _page(
-    browser: Browser, base_url: str, request: pytest.FixtureRequest, **context: object
+    browser: Browser, start_url: str, request: pytest.FixtureRequest, **context: object
 ) -> Iterator[Page]:
     page = browser.new_context(**context).new_page()  # type: ignore[arg-type]
     page.set_default_timeout(15_000)
-    page.goto(base_url + "/")
+    page.goto(start_url)
     yield page
     screenshot(page, request)
     page.context.close()
@@ -62,12 +69,12 @@ def screenshot(page: Page, request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture
-def page(browser: Browser, base_url: str, request: pytest.FixtureRequest) -> Iterator[Page]:
-    yield from _page(browser, base_url, request, viewport={"width": 1100, "height": 760})
+def page(browser: Browser, start_url: str, request: pytest.FixtureRequest) -> Iterator[Page]:
+    yield from _page(browser, start_url, request, viewport={"width": 1100, "height": 760})
 
 
 @pytest.fixture
-def phone(browser: Browser, base_url: str, request: pytest.FixtureRequest) -> Iterator[Page]:
+def phone(browser: Browser, start_url: str, request: pytest.FixtureRequest) -> Iterator[Page]:
     yield from _page(
-        browser, base_url, request, viewport={"width": 390, "height": 760}, is_mobile=True, has_touch=True
+        browser, start_url, request, viewport={"width": 390, "height": 760}, is_mobile=True, has_touch=True
     )

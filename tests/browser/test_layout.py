@@ -18,13 +18,13 @@ SIZES: dict[str, ViewportSize] = {
 
 @pytest.fixture(params=sorted(SIZES))
 def sized_page(
-    browser: Browser, base_url: str, request: pytest.FixtureRequest
+    browser: Browser, start_url: str, request: pytest.FixtureRequest
 ) -> Iterator[tuple[Page, ViewportSize]]:
     viewport = SIZES[request.param]
     phone = request.param == "phone"
     page = browser.new_context(viewport=viewport, is_mobile=phone, has_touch=phone).new_page()
     page.set_default_timeout(15_000)
-    page.goto(base_url + "/")
+    page.goto(start_url)
     yield page, viewport
     screenshot(page, request)
     page.context.close()

@@ -28,7 +28,6 @@ from starlette.applications import Starlette
 
 from chat_runtime.sessions import DEFAULT_SESSION_TTL_SECONDS
 from local_server import create_app
-from local_server.emulator.stack import MotoServer
 from tests.support.aws_emulator import AwsPath, aws_path
 
 DEFAULT_AGENT = "order_info"
@@ -213,14 +212,6 @@ def create_e2e_app(
 
 
 _aws_path: AwsPath | None = None
-
-
-@pytest.fixture(scope="session")
-def moto_server() -> Iterator[MotoServer]:
-    """moto's server, for every acceptance test on the AWS path."""
-    server = MotoServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(autouse=True, params=["run", "run-aws"])

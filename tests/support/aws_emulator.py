@@ -88,25 +88,33 @@ class AwsPath:
         self._cleanups = contextlib.ExitStack()
 
     def app(self, graph: Any, session_ttl: int) -> Starlette:
-        """The emulated gateway over a fresh stack whose worker runs `graph`."""
+        """The emulated gateway over a fresh stack whose worker runs `graph` (for a `TestClient`)."""
+        app, _ = self._start(graph, {"SessionTtlSeconds": str(session_ttl)})
+        from chat_runtime.aws import worker
+
+        app.state.session_manager = OwnerScopedSessions(worker.default_worker_deps().sessions)
+        return app
+
+    def page_url(self) -> str:
+        """The chat page of a fresh stack running the support agent, signed in through its address."""
+        _, emulated = self._start(None, {})
+        return f"http://{emulated.gateway.events.domain_name}/#token={emulated.token(PRINCIPAL)}"
+
+    def _start(self, graph: Any | None, parameters: dict[str, str]) -> tuple[Starlette, EmulatedStack]:
+        """A fresh stack, and its gateway served on a real port (the handlers post there)."""
         port = free_port()
-        emulated: EmulatedStack = build_emulated_stack(
-            self.endpoint_url,
-            f"http://127.0.0.1:{port}",
-            prefix=f"e2e{next(_stacks)}",
-            parameters={"SessionTtlSeconds": str(session_ttl)},
+        emulated = build_emulated_stack(
+            self.endpoint_url, f"http://127.0.0.1:{port}", prefix=f"e2e{next(_stacks)}", parameters=parameters
         )
-        _run_graph_in_worker(graph)
+        if graph is not None:
+            _run_graph_in_worker(graph)
         self._cleanups.enter_context(emulated.running())
         app = create_gateway_app(emulated.gateway)
         app.add_middleware(SignedIn, token=emulated.token(PRINCIPAL))
         server, thread = _serve_in_thread(app, port)
         self._cleanups.callback(thread.join, 10)
         self._cleanups.callback(setattr, server, "should_exit", True)
-        from chat_runtime.aws import worker
-
-        app.state.session_manager = OwnerScopedSessions(worker.default_worker_deps().sessions)
-        return app
+        return app, emulated
 
     def close(self) -> None:
         self._cleanups.close()
