@@ -14,7 +14,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 LANGGRAPH_VENV := .tools/langgraph
 
-.PHONY: install run test lint build deploy browser bench audit clean
+.PHONY: install run run-aws test lint build deploy browser bench audit clean
 
 install: $(STAMP)
 
@@ -28,6 +28,12 @@ $(STAMP): requirements/dev.txt requirements/local.txt layers/runtime/requirement
 
 run: install
 	$(BIN)/python -m local_server --host $(HOST) --port $(PORT)
+
+AWS_PORT ?= 8001
+# The production path on one machine: the Lambda handlers behind an emulated API Gateway WebSocket API,
+# turns through SQS, state in moto's server, each function's IAM role enforced (SAM's translator reads it).
+run-aws: install $(SAM_VENV)/bin/sam
+	$(BIN)/python -m local_server.emulator --host $(HOST) --port $(AWS_PORT)
 
 lint: install
 	$(BIN)/ruff check .
@@ -92,6 +98,7 @@ bench: install $(LANGGRAPH_VENV)/bin/langgraph
 	$(BIN)/python -m bench.sender
 	$(BIN)/python -m bench.dynamodb_cost
 	$(BIN)/python -m bench.bedrock_cost
+	$(BIN)/python -m bench.run_aws
 	$(BIN)/python -m bench.cold_start
 
 clean:

@@ -1,0 +1,95 @@
+"""A turn through `make run-aws` against the same turn through `make run`, side by side, same agent.
+
+Both servers run as the commands start them (`python -m local_server`, `python -m local_server.emulator`).
+Per path: the time from starting the process until `/api/health` answers, and for 20 turns on fresh threads
+("What is the status of order 1042?", the offline agent, a tool call and a streamed answer) the time to the
+first token and to `message_complete`. On `run-aws` a turn crosses the route handler, SQS (moto's server),
+the worker, DynamoDB checkpoints and one HTTP post per frame batch, each Lambda with its IAM role checked.
+
+Run: `python -m bench.run_aws`.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
+from websockets.sync.client import connect
+
+from bench.common import percentile, table
+from tests.support.subprocess_server import aws_emulator_process, local_server_process
+
+TURNS = 20
+QUESTION = "What is the status of order 1042?"
+
+
+def one_turn(url: str) -> tuple[float, float]:
+    """(seconds to the first token, seconds to message_complete) of one turn on a fresh thread."""
+    with connect(url) as ws:
+        started = time.perf_counter()
+        ws.send(
+            json.dumps({"type": "message", "thread_id": f"b-{uuid.uuid4().hex[:10]}", "content": QUESTION})
+        )
+        first = None
+        while True:
+            frame = json.loads(ws.recv(timeout=60))
+            if frame["type"] == "token" and first is None:
+                first = time.perf_counter() - started
+            if frame["type"] in ("message_complete", "error"):
+                assert frame["type"] == "message_complete", frame
+                return first or 0.0, time.perf_counter() - started
+
+
+def measure(start: Callable[[], AbstractContextManager[str]]) -> tuple[float, list[tuple[float, float]]]:
+    began = time.perf_counter()
+    with start() as url:
+        ready = time.perf_counter() - began
+        one_turn(url)  # warm: the first turn builds clients and the graph
+        return ready, [one_turn(url) for _ in range(TURNS)]
+
+
+def local() -> AbstractContextManager[str]:
+    return local_server_process()
+
+
+class _Aws(AbstractContextManager[str]):
+    def __enter__(self) -> str:
+        self._process = aws_emulator_process()
+        return self._process.__enter__().signed_in_url
+
+    def __exit__(self, *exc: object) -> None:
+        self._process.__exit__(*exc)  # type: ignore[arg-type]
+
+
+def main() -> None:
+    results = {"run": measure(local), "run-aws": measure(_Aws)}
+    rows = []
+    for name, (ready, turns) in results.items():
+        firsts, totals = [t[0] for t in turns], [t[1] for t in turns]
+        rows.append(
+            [
+                name,
+                f"{ready:.1f}",
+                f"{statistics.median(firsts) * 1000:.0f}",
+                f"{statistics.median(totals) * 1000:.0f}",
+                f"{percentile(totals, 95) * 1000:.0f}",
+            ]
+        )
+    print(
+        table(
+            f"{TURNS} turns per path",
+            ["path", "start (s)", "first token p50 (ms)", "turn p50 (ms)", "turn p95 (ms)"],
+            rows,
+        )
+    )
+    run_total = statistics.median(t[1] for t in results["run"][1])
+    aws_total = statistics.median(t[1] for t in results["run-aws"][1])
+    print(f"run-aws / run, median turn: {aws_total / run_total:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
