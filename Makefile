@@ -56,8 +56,12 @@ $(SAM_VENV)/bin/sam: requirements/sam.txt
 	@touch $@
 
 # Deployable artifacts in .aws-sam/build, without Docker; fails if the layer would not fit in Lambda.
+# MODEL=provider:model puts that provider's integration in the layer; LANGGRAPH_CONFIG=path/langgraph.json
+# ships your graph (see docs/own-graph.md).
 build: install $(SAM_VENV)/bin/sam
-	PYTHON=$(abspath $(BIN)/python) SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build --template-file template.yaml
+	PYTHON=$(abspath $(BIN)/python) MODEL=$(MODEL) \
+	  LANGGRAPH_CONFIG=$(if $(LANGGRAPH_CONFIG),$(abspath $(LANGGRAPH_CONFIG))) \
+	  SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build --template-file template.yaml
 	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam validate --lint --template-file template.yaml
 	@size=$$(du -sb .aws-sam/build/RuntimeLayer | cut -f1); \
 	  echo "layer unzipped: $$size bytes (limit $(LAYER_LIMIT_BYTES))"; \

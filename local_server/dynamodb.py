@@ -23,6 +23,7 @@ def dynamodb_backend(
     import boto3
     from langgraph_checkpoint_aws import DynamoDBSaver
 
+    from chat_runtime.graphs import configured_graph
     from local_server.stack import create_stack
     from support_agent.factory import build_chat_model
     from support_agent.graph import build_support_graph
@@ -45,4 +46,7 @@ def dynamodb_backend(
         settings.session_ttl_seconds,
         client=boto3.client("dynamodb", endpoint_url=endpoint_url),
     )
-    return build_support_graph(build_chat_model(settings), orders, checkpointer), sessions
+    graph = configured_graph(checkpointer) or build_support_graph(
+        build_chat_model(settings), orders, checkpointer
+    )
+    return graph, sessions

@@ -160,7 +160,7 @@ def build_emulated_stack(
     _seed_orders(session, endpoint_url, stack.names["OrdersTable"])
     resolver = Resolver(
         stack,
-        parameters={"JwtSecretParameter": SECRET_PARAMETER, **(parameters or {})},
+        parameters={"JwtSecretParameter": SECRET_PARAMETER, **graph_parameters(), **(parameters or {})},
         extra_refs={"WebSocketApi": API_ID},
     )
     environment = emulated_environment(resolver, endpoint_url, management_url)
@@ -179,6 +179,18 @@ def build_emulated_stack(
         for trigger in sqs_triggers(resolver)
     ]
     return EmulatedStack(stack, resolver, invoker, gateway, environment, secret, pollers)
+
+
+def graph_parameters() -> dict[str, str]:
+    """The parameters that choose the graph and the model, from this shell's `LANGGRAPH_CONFIG`, `GRAPH` and
+    `MODEL` (a deployment gets them from `make build` and `make deploy` the same way)."""
+    config = os.environ.get("LANGGRAPH_CONFIG")
+    chosen = {
+        "LangGraphConfig": os.path.abspath(config) if config else "",
+        "GraphName": os.environ.get("GRAPH", ""),
+        "Model": os.environ.get("MODEL", ""),
+    }
+    return {name: value for name, value in chosen.items() if value}
 
 
 def _seed_orders(session: Any, endpoint_url: str, table: str) -> None:

@@ -87,13 +87,13 @@ class EmulatorProcess:
 
 
 @contextlib.contextmanager
-def aws_emulator_process(*args: str) -> Iterator[EmulatorProcess]:
+def aws_emulator_process(*args: str, **popen: Any) -> Iterator[EmulatorProcess]:
     """The emulator on a free port, once `/api/health` answers; the stage URL and printed token."""
     port = free_port()
     command = [sys.executable, "-m", "local_server.emulator", "--port", str(port), *args]
     with (
         tempfile.TemporaryFile() as output,
-        running(command, f"http://127.0.0.1:{port}/api/health", output=output),
+        running(command, f"http://127.0.0.1:{port}/api/health", output=output, **popen),
     ):
         output.seek(0)
         log = output.read().decode(errors="replace")

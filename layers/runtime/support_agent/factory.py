@@ -13,16 +13,41 @@ from support_agent.orders.store import InMemoryOrderStore, OrderStore
 from support_agent.policies import load_policies
 from support_agent.settings import Settings
 
+# The optional extra of this project that installs each provider's LangChain package.
+PROVIDER_EXTRAS = {
+    "openai": "openai",
+    "anthropic": "anthropic",
+    "ollama": "ollama",
+    "bedrock_converse": "bedrock",
+}
+
 
 def build_chat_model(settings: Settings) -> BaseChatModel:
-    """The chat model the settings choose: the offline model, or Bedrock through `ChatBedrockConverse`."""
-    if settings.model_provider == "bedrock":
-        from langchain_aws import ChatBedrockConverse
+    """The chat model the settings choose: the offline model, or any `init_chat_model` provider.
 
-        return ChatBedrockConverse(model_id=settings.bedrock_model_id, region_name=settings.aws_region)
-    from support_agent.models.offline import OfflineSupportModel
+    Raises:
+        ValueError: The provider's package is not installed (the message names the extra to install).
+    """
+    spec = settings.chat_model
+    if spec == "offline":
+        from support_agent.models.offline import OfflineSupportModel
 
-    return OfflineSupportModel()
+        return OfflineSupportModel()
+    from langchain.chat_models import init_chat_model
+
+    provider = spec.split(":", 1)[0]
+    options: dict[str, Any] = {}
+    if provider == "bedrock_converse" and settings.aws_region:
+        options["region_name"] = settings.aws_region
+    try:
+        model: BaseChatModel = init_chat_model(spec, **options)
+    except ImportError as error:
+        extra = PROVIDER_EXTRAS.get(provider, provider)
+        raise ValueError(
+            f"MODEL={spec} needs the {provider} integration: pip install 'ws-support-agent[{extra}]' "
+            f"({error})"
+        ) from None
+    return model
 
 
 def build_order_store(settings: Settings) -> OrderStore:

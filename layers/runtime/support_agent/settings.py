@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from support_agent.orders.store import DEMO_CUSTOMER_ID
@@ -15,8 +15,13 @@ class Settings(BaseSettings):
     """The agent's settings. Every field reads the environment variable of the same name, upper-cased.
 
     Attributes:
-        model_provider: `offline` (deterministic, no network; the default) or `bedrock`.
-        bedrock_model_id: The Bedrock model (or inference profile) id; required for `bedrock`.
+        model: `offline` (deterministic, no network; the default) or an `init_chat_model` string,
+            `provider:model`: `bedrock_converse:anthropic.claude-3-5-haiku-20241022-v1:0`,
+            `openai:gpt-4o-mini`, `anthropic:claude-3-5-haiku-latest`, `ollama:llama3.1` (the provider's
+            package is an optional extra of this project: `pip install 'ws-support-agent[openai]'`).
+        model_provider: The older way to choose: `offline` or `bedrock` (with `bedrock_model_id`);
+            `model` wins when both are set.
+        bedrock_model_id: The Bedrock model (or inference profile) id for `model_provider=bedrock`.
         aws_region: The region for Bedrock and DynamoDB (defaults to the SDK's own choice).
         order_store: `memory` (demo orders, the default) or `dynamodb`.
         orders_table: The DynamoDB orders table; required for `dynamodb`.
@@ -30,6 +35,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore", protected_namespaces=())
 
+    model: str | None = Field(default=None, pattern=r"^(offline|[a-z_]+:\S+)$")
     model_provider: Literal["offline", "bedrock"] = "offline"
     bedrock_model_id: str | None = None
     aws_region: str | None = None
@@ -41,9 +47,23 @@ class Settings(BaseSettings):
     session_ttl_seconds: int = Field(default=1800, ge=0)
     demo_customer_id: str = DEMO_CUSTOMER_ID
 
+    @field_validator("model", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        return value or None  # the stack passes an empty parameter as ""
+
+    @property
+    def chat_model(self) -> str:
+        """The model as one `init_chat_model` string, or `offline`."""
+        if self.model:
+            return self.model
+        if self.model_provider == "bedrock":
+            return f"bedrock_converse:{self.bedrock_model_id}"
+        return "offline"
+
     @model_validator(mode="after")
     def _complete(self) -> Self:
-        if self.model_provider == "bedrock" and not self.bedrock_model_id:
+        if self.model is None and self.model_provider == "bedrock" and not self.bedrock_model_id:
             raise ValueError("MODEL_PROVIDER=bedrock needs BEDROCK_MODEL_ID")
         if self.order_store == "dynamodb" and not self.orders_table:
             raise ValueError("ORDER_STORE=dynamodb needs ORDERS_TABLE")

@@ -61,6 +61,7 @@ class WorkerDeps:
         import boto3
         from langgraph_checkpoint_aws import DynamoDBSaver
 
+        from chat_runtime.graphs import configured_graph
         from support_agent.factory import build_agent
         from support_agent.settings import Settings
 
@@ -77,7 +78,7 @@ class WorkerDeps:
         sessions = DynamoDBSessionManager(
             settings.sessions_table, settings.session_ttl_seconds, client=dynamodb
         )
-        graph = build_agent(Settings(), checkpointer)
+        graph = configured_graph(checkpointer) or build_agent(Settings(), checkpointer)
         return cls(
             runner=TurnRunner(
                 graph=graph,
