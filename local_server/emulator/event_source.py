@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from local_server.emulator.functions import REGION, Invoker
+from local_server.emulator.functions import REGION, Invokes
 from local_server.intrinsics import Resolver
 
 logger = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ def sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
 
 def deliver_batch(
     sqs: Any,
-    invoker: Invoker,
+    invoker: Invokes,
     trigger: SqsTrigger,
     queue_url: str,
     queue_arn: str,
@@ -108,7 +108,7 @@ def deliver_batch(
 class SqsPoller:
     """Long-polls one queue and hands batches to its function, at most `max_concurrency` at once."""
 
-    def __init__(self, sqs: Any, invoker: Invoker, trigger: SqsTrigger, queue_url: str, queue_arn: str):
+    def __init__(self, sqs: Any, invoker: Invokes, trigger: SqsTrigger, queue_url: str, queue_arn: str):
         self.sqs, self.invoker, self.trigger = sqs, invoker, trigger
         self.queue_url, self.queue_arn = queue_url, queue_arn
         self._stop = threading.Event()

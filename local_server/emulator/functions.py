@@ -10,7 +10,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol
 
 from local_server.iam import IamGuard
 from local_server.stack import ROOT, Stack
@@ -80,6 +80,12 @@ def referenced_function(arn_expression: Any) -> str:
     if found is None:
         raise ValueError(f"no function in {arn_expression!r}")
     return found.group(1)
+
+
+class Invokes(Protocol):
+    """What invokes a function by logical id (the `Invoker`, or a test's stand-in)."""
+
+    def invoke(self, logical_id: str, event: dict[str, Any]) -> Any: ...
 
 
 class Invoker:

@@ -28,7 +28,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from local_server.app import STATIC, chat_page
 from local_server.emulator.api import Connection, EventFactory, WebSocketApiSpec, authorizer_context
-from local_server.emulator.functions import Invoker
+from local_server.emulator.functions import Invokes
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class GatewayLimits:
 class Gateway:
     """Live connections and the handlers they reach."""
 
-    def __init__(self, spec: WebSocketApiSpec, invoker: Invoker, events: EventFactory, limits: GatewayLimits):
+    def __init__(self, spec: WebSocketApiSpec, invoker: Invokes, events: EventFactory, limits: GatewayLimits):
         self.spec = spec
         self.invoker = invoker
         self.events = events

@@ -8,7 +8,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chat_runtime.aws import gateway, routes, worker
+from local_server.emulator.functions import reset_lambda_containers
 from local_server.stack import create_stack
 from support_agent.orders.dynamodb import DynamoDBOrderStore
 from support_agent.orders.store import load_demo_orders
@@ -30,12 +30,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, value)
 
 
-def reset_containers() -> None:
-    """Forget per-container clients and graphs, as a cold start would."""
-    routes.default_route_deps.cache_clear()
-    gateway.management_client.cache_clear()
-    worker._default_deps = None
-    worker._default_runner = None
+reset_containers = reset_lambda_containers
 
 
 @pytest.fixture

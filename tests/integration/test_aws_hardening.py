@@ -14,9 +14,10 @@ from botocore.exceptions import ClientError
 from chat_runtime.aws import routes
 from chat_runtime.aws.dynamodb_sessions import DynamoDBSessionManager
 from chat_runtime.sessions import SessionRecord
+from local_server.emulator.functions import LambdaContext, load_handler_module
 from local_server.intrinsics import Resolver
 from local_server.stack import ROOT, Stack, load_template
-from tests.support.lambdas import EVENTS, Deployment, LambdaContext, event, load_handler_module
+from tests.support.lambdas import EVENTS, Deployment, event
 
 pytestmark = pytest.mark.integration
 

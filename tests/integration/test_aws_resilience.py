@@ -17,8 +17,9 @@ from botocore.stub import ANY, Stubber
 from chat_runtime.auth import thread_key
 from chat_runtime.aws import worker
 from chat_runtime.aws.gateway import management_client
+from local_server.emulator.event_source import sqs_record
 from local_server.stack import ROOT
-from tests.support.lambdas import REGION, Deployment, _sqs_record
+from tests.support.lambdas import REGION, Deployment
 
 pytestmark = pytest.mark.integration
 
@@ -35,7 +36,7 @@ def test_a_redelivered_job_does_not_run_twice(deployment: Deployment) -> None:
     deployment.send(connection, {"type": "message", "thread_id": "r-1", "content": "Where is order 1042?"})
     url = deployment.stack.queue_urls["TurnQueue"]
     message = deployment.sqs.receive_message(QueueUrl=url, AttributeNames=["All"])["Messages"][0]
-    record = _sqs_record(message, deployment.stack.queue_arns["TurnQueue"])
+    record = sqs_record(message, deployment.stack.queue_arns["TurnQueue"])
     deployment.invoke("worker", {"Records": [record]})
     first = deployment.new_frames(connection)
     assert first[-1]["type"] == "message_complete"

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
-import sys
-import time
 import uuid
-from dataclasses import dataclass, field
-from types import ModuleType
 from typing import Any
 from urllib.parse import quote
 
 from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
 
+from local_server.emulator.event_source import sqs_record
+from local_server.emulator.functions import LambdaContext, load_handler_module
 from local_server.iam import IamGuard
 from local_server.intrinsics import Resolver
 from local_server.stack import ROOT, Stack
@@ -32,32 +29,6 @@ FUNCTIONS = {
     "worker": "AgentWorkerFunction",
     "dead_letters": "DeadLetterFunction",
 }
-
-
-def load_handler_module(folder: str) -> ModuleType:
-    """Import `functions/<folder>/app.py` under a unique module name."""
-    name = f"lambda_{folder}_app"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "functions" / folder / "app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-@dataclass
-class LambdaContext:
-    """The attributes Powertools reads from a Lambda context."""
-
-    function_name: str = "test-function"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{DEFAULT_ACCOUNT_ID}:function:test-function"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
 
 
 def event(name: str, **request_context: Any) -> dict[str, Any]:
@@ -149,7 +120,7 @@ class Deployment:
             ).get("Messages", [])
             if not messages:
                 return delivered
-            record = _sqs_record(messages[0], self.stack.queue_arns[logical_id])
+            record = sqs_record(messages[0], self.stack.queue_arns[logical_id])
             response = self.invoke(folder, {"Records": [record]})
             if not response.get("batchItemFailures"):
                 self.sqs.delete_message(QueueUrl=url, ReceiptHandle=messages[0]["ReceiptHandle"])
@@ -168,26 +139,3 @@ class Deployment:
         assert self.send(connection_id, body) == {"statusCode": 200}
         self.deliver()
         return self.new_frames(connection_id)
-
-
-def _sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
-    attributes = message.get("Attributes", {})
-    return {
-        "messageId": message["MessageId"],
-        "receiptHandle": message["ReceiptHandle"],
-        "body": message["Body"],
-        "attributes": {
-            "ApproximateReceiveCount": attributes.get("ApproximateReceiveCount", "1"),
-            "SentTimestamp": attributes.get("SentTimestamp", str(int(time.time() * 1000))),
-            "SenderId": attributes.get("SenderId", "AIDAEXAMPLE"),
-            "ApproximateFirstReceiveTimestamp": attributes.get("ApproximateFirstReceiveTimestamp", "0"),
-            "SequenceNumber": attributes.get("SequenceNumber", "1"),
-            "MessageGroupId": attributes.get("MessageGroupId", "group"),
-            "MessageDeduplicationId": attributes.get("MessageDeduplicationId", "dedup"),
-        },
-        "messageAttributes": {},
-        "md5OfBody": message["MD5OfBody"],
-        "eventSource": "aws:sqs",
-        "eventSourceARN": queue_arn,
-        "awsRegion": REGION,
-    }

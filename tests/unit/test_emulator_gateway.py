@@ -53,7 +53,7 @@ class Functions:
 
 
 def client(functions: Functions, limits: GatewayLimits | None = None) -> TestClient:
-    gateway = Gateway(SPEC, functions, EventFactory(SPEC, "localhost"), limits or GatewayLimits())  # type: ignore[arg-type]
+    gateway = Gateway(SPEC, functions, EventFactory(SPEC, "localhost"), limits or GatewayLimits())
     return TestClient(create_gateway_app(gateway))
 
 
