@@ -60,8 +60,9 @@ $(SAM_VENV)/bin/sam: requirements/sam.txt
 # ships your graph (see docs/own-graph.md).
 build: install $(SAM_VENV)/bin/sam
 	PYTHON=$(abspath $(BIN)/python) MODEL=$(MODEL) \
-	  LANGGRAPH_CONFIG=$(if $(LANGGRAPH_CONFIG),$(abspath $(LANGGRAPH_CONFIG))) \
-	  SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build --template-file template.yaml
+	  LAYER_GRAPH_DIR=$(if $(LANGGRAPH_CONFIG),$(abspath $(dir $(LANGGRAPH_CONFIG)))) \
+	  SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build --template-file template.yaml \
+	  $(if $(MODEL)$(LANGGRAPH_CONFIG),--no-cached)
 	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam validate --lint --template-file template.yaml
 	@size=$$(du -sb .aws-sam/build/RuntimeLayer | cut -f1); \
 	  echo "layer unzipped: $$size bytes (limit $(LAYER_LIMIT_BYTES))"; \

@@ -42,3 +42,34 @@ def test_make_deploy_passes_the_merged_overrides_to_sam() -> None:
     line = next(line for line in dry_run.splitlines() if "sam deploy" in line)
     assert "--config-env prod" in line
     assert "scripts/deploy_params.py --config-env prod AlarmEmail=ops@example.com" in line
+
+
+@pytest.mark.parametrize(
+    ("model", "installed"),
+    [
+        ("", []),
+        ("offline", []),
+        ("openai:gpt-4o-mini", ["openai"]),
+        ("anthropic:claude-3-5-haiku", ["anthropic"]),
+    ],
+)
+def test_the_layer_carries_only_the_configured_models_integration(model: str, installed: list[str]) -> None:
+    plan = subprocess.run(
+        [
+            "make",
+            "-n",
+            "-C",
+            "layers/runtime",
+            "build-RuntimeLayer",
+            "ARTIFACTS_DIR=/tmp/layer",
+            f"MODEL={model}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert (
+        sorted(name for name in ("openai", "anthropic", "ollama") if f"providers/{name}.txt" in plan)
+        == installed
+    )
