@@ -16,6 +16,7 @@ from local_server.iam import TranslatorMissing
 from local_server.logs import logging_config
 
 logger = logging.getLogger("local_server.emulator")
+QUIET_LIBRARIES = ("botocore", "boto3", "urllib3", "langgraph_checkpoint_aws")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -34,6 +35,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     log_config = logging_config(args.log_level)
     logging.config.dictConfig(log_config)
+    if args.log_level != "debug":
+        # As in Lambda, where the root logger warns: the libraries' chatter (credentials found, every
+        # checkpoint write) stays out; the handlers' own log lines (Powertools, at LOG_LEVEL) stay in.
+        for library in QUIET_LIBRARIES:
+            logging.getLogger(library).setLevel(logging.WARNING)
     started = time.monotonic()
     moto = None if args.endpoint_url else MotoServer().start()
     endpoint = args.endpoint_url or (moto.url if moto else "")

@@ -52,6 +52,8 @@ def test_the_terminal_client_holds_a_conversation_with_an_approval(emulator: Emu
     assert "[order_actions] Order 1043 has been cancelled." in output
     log = emulator.log()
     assert "IAM refused" not in log and "Traceback" not in log
+    assert '"message":"queued a turn"' in log  # the route handler's own structured line, as in CloudWatch
+    assert "Found credentials" not in log and "PREPARED write payload" not in log  # libraries stay quiet
 
 
 def test_without_a_valid_token_the_handshake_is_refused_by_the_authorizer(emulator: EmulatorProcess) -> None:
