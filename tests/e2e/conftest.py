@@ -31,9 +31,9 @@ from local_server import create_app
 from tests.support.aws_emulator import AwsPath, aws_path
 
 DEFAULT_AGENT = "order_info"
-# A hosted model streams a chunk every few tens of milliseconds (Bedrock's Claude: 30-80 ms), slower than the
+# A hosted model streams a chunk every few tens of milliseconds (Bedrock's Claude: 30-150 ms), slower than the
 # API Gateway sender's 50 ms post window, so each chunk leaves in its own frame as with a real model.
-MODEL_CHUNK_GAP_SECONDS = 0.08
+MODEL_CHUNK_GAP_SECONDS = 0.12
 StreamItem = tuple[AIMessageChunk, dict[str, Any]]
 _call_ids = itertools.count(1)
 
