@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import logging
 import logging.config
 import os
@@ -75,7 +76,11 @@ def main(argv: list[str] | None = None) -> None:
 
 def announce(host: str, port: int, *, signed_in: bool) -> None:
     """Say where to point a browser and a WebSocket client (what a person looks for first)."""
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # nosec B104: a display name, not a bind
+    try:
+        every_interface = ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        every_interface = False
+    shown = "127.0.0.1" if every_interface else host
     where = f"[{shown}]" if ":" in shown else shown
     log = logging.getLogger("local_server")
     log.info("chat page: http://%s:%d/", where, port)
