@@ -76,6 +76,8 @@ def test_the_agents_last_question_is_found() -> None:
         ("It was delivered on 22/11/2026 at 10:45", ()),
         ("I paid $1044.00 for it", ()),
         ("cancel 1046, 1043 please", ("1046", "1043")),
+        ("cancel 1046,1043 please", ("1046", "1043")),
+        ("it cost 1,044 or 12,345,678 in all", ()),
         ("order #1042", ("1042",)),
     ],
 )

@@ -73,7 +73,12 @@ _PATTERNS: tuple[tuple[Intent, re.Pattern[str]], ...] = tuple(
     )
 )
 # An order number stands alone: never part of a date (2026-11-22, 22/11/2026), a time, a price or a code.
-_ORDER_ID = re.compile(r"(?<![\w\-/.:,$£€])#?(\d{3,10})\b(?![\-/.:,]\d)")
+_ORDER_ID = re.compile(
+    r"(?<![\w\-/.:$£€])"
+    # not the tail of a thousands-separated number (1,044; 12,345,678): a comma after a 1-3 digit group
+    r"(?<!(?<!\d)\d,)(?<!(?<!\d)\d\d,)(?<!(?<!\d)\d\d\d,)"
+    r"#?(\d{3,10})\b(?![\-/.:]\d)(?!,\d{3}(?!\d))"
+)
 _MOST_RECENT = re.compile(r"\b(?:most recent|latest|newest|last)\b", re.IGNORECASE)
 _WORD = re.compile(r"[a-z]{3,}")
 _ADDRESS = re.compile(
