@@ -66,12 +66,13 @@ class Stack:
         """`value` with its intrinsics resolved against this stack (parameters at their defaults)."""
         return Resolver(self).resolve(value)
 
-    def environment(self, function_id: str) -> dict[str, str]:
-        """A function's environment variables (globals, then its own), references resolved."""
+    def environment(self, function_id: str, resolver: Resolver | None = None) -> dict[str, str]:
+        """A function's environment variables (globals, then its own), resolved by `resolver` (by default
+        against this stack with the parameters at their defaults)."""
         variables = dict(self.template["Globals"]["Function"]["Environment"]["Variables"])
         own = self.template["Resources"][function_id]["Properties"].get("Environment", {})
         variables.update(own.get("Variables", {}))
-        return {key: str(value) for key, value in self.resolve(variables).items()}
+        return {key: str(value) for key, value in (resolver or Resolver(self)).resolve(variables).items()}
 
 
 def create_stack(session: Any, prefix: str = "test", *, endpoint_url: str | None = None) -> Stack:

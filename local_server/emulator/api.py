@@ -15,8 +15,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from local_server.emulator.functions import ACCOUNT_ID, REGION, referenced_function
-from local_server.intrinsics import Resolver
+from local_server.emulator.functions import REGION, referenced_function
+from local_server.intrinsics import ACCOUNT_ID, Resolver
 
 ROUTE_SELECTION_PREFIX = "$request.body."
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import importlib.util
 import re
@@ -13,10 +14,10 @@ from types import ModuleType
 from typing import Any, Protocol
 
 from local_server.iam import IamGuard
+from local_server.intrinsics import ACCOUNT_ID
 from local_server.stack import ROOT, Stack
 
 REGION = "us-east-1"
-ACCOUNT_ID = "123456789012"  # moto's account
 
 
 def load_handler_module(folder: str) -> ModuleType:
@@ -105,9 +106,8 @@ class Invoker:
             timeout_seconds=function.timeout_seconds,
             invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{logical_id}",
         )
-        if self.guard is None:
-            return handler(copy.deepcopy(event), context)
-        with self.guard.acting_as(logical_id, scope="context"):
+        acting = self.guard.acting_as(logical_id, scope="context") if self.guard else contextlib.nullcontext()
+        with acting:
             return handler(copy.deepcopy(event), context)
 
 

@@ -91,17 +91,6 @@ class EmulatedStack:
         return mint_token(self.jwt_secret, subject, customer, ttl_seconds=ttl_seconds)
 
 
-def function_environment(resolver: Resolver, function_id: str) -> dict[str, str]:
-    """One function's environment as the template defines it (globals, then its own)."""
-    template = resolver.stack.template
-    variables = dict(
-        template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
-    )
-    own = template["Resources"][function_id]["Properties"].get("Environment", {})
-    variables.update(own.get("Variables", {}))
-    return {key: str(value) for key, value in resolver.resolve(variables).items()}
-
-
 def emulated_environment(resolver: Resolver, endpoint_url: str, management_url: str) -> dict[str, str]:
     """The process environment the handlers run in: every function's variables, AWS calls to `endpoint_url`.
 
@@ -110,7 +99,7 @@ def emulated_environment(resolver: Resolver, endpoint_url: str, management_url: 
     """
     merged: dict[str, str] = {}
     for function_id in resolver.stack.resources("AWS::Serverless::Function"):
-        for name, value in function_environment(resolver, function_id).items():
+        for name, value in resolver.stack.environment(function_id, resolver).items():
             if name in merged and merged[name] != value:
                 logger.warning("%s differs between functions; %s keeps %r", name, function_id, value)
             merged[name] = value

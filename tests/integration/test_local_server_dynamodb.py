@@ -7,10 +7,10 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 from websockets.sync.client import connect
 
-from tests.support.live_server import free_port, receive_turn
+from local_server.emulator.stack import MotoServer
+from tests.support.live_server import receive_turn
 from tests.support.subprocess_server import local_server_process
 
 pytestmark = pytest.mark.integration
@@ -24,10 +24,8 @@ def moto_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         "AWS_DEFAULT_REGION": "us-east-1",
     }.items():
         monkeypatch.setenv(name, value)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port())
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
+    server = MotoServer().start()
+    yield server.url
     server.stop()
 
 

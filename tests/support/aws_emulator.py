@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -24,6 +21,7 @@ from chat_runtime.auth import thread_key
 from chat_runtime.sessions import SessionRecord
 from local_server.emulator.gateway import create_gateway_app
 from local_server.emulator.stack import EmulatedStack, build_emulated_stack, free_port
+from tests.support.live_server import serve
 
 PRINCIPAL = "alice"
 _stacks = itertools.count(1)
@@ -51,17 +49,6 @@ class OwnerScopedSessions:
     def get_state(self, thread_id: str) -> SessionRecord | None:
         record: SessionRecord | None = self.sessions.get_state(thread_key(thread_id, PRINCIPAL))
         return record
-
-
-def _serve_in_thread(app: Starlette, port: int) -> tuple[uvicorn.Server, threading.Thread]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "the management API did not start"
-        time.sleep(0.01)
-    return server, thread
 
 
 def _run_graph_in_worker(graph: Any) -> None:
@@ -111,9 +98,7 @@ class AwsPath:
         self._cleanups.enter_context(emulated.running())
         app = create_gateway_app(emulated.gateway)
         app.add_middleware(SignedIn, token=emulated.token(PRINCIPAL))
-        server, thread = _serve_in_thread(app, port)
-        self._cleanups.callback(thread.join, 10)
-        self._cleanups.callback(setattr, server, "should_exit", True)
+        self._cleanups.enter_context(serve(app, port=port))
         return app, emulated
 
     def close(self) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -13,13 +12,9 @@ from typing import Any
 import uvicorn
 from websockets.sync.client import ClientConnection
 
+from local_server.emulator.stack import free_port
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+__all__ = ["free_port", "receive_turn", "serve", "without_seq"]
 
 
 @contextlib.contextmanager

@@ -9,7 +9,7 @@ any LangGraph checkpointer and stores under the storage key, handing configs bac
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, overload
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import (
@@ -23,7 +23,14 @@ from langgraph.checkpoint.base import (
 STORAGE_KEY = "checkpoint_thread_id"
 
 
-def _stored(config: RunnableConfig) -> RunnableConfig:
+@overload
+def _stored(config: RunnableConfig) -> RunnableConfig: ...
+@overload
+def _stored(config: None) -> None: ...
+def _stored(config: RunnableConfig | None) -> RunnableConfig | None:
+    """`config` naming the thread by its storage key."""
+    if config is None:
+        return None
     configurable = config.get("configurable", {})
     key = configurable.get(STORAGE_KEY)
     if not key:
@@ -75,9 +82,7 @@ class OwnerScopedSaver(BaseCheckpointSaver[Any]):
         before: RunnableConfig | None = None,
         limit: int | None = None,
     ) -> Iterator[CheckpointTuple]:
-        stored = _stored(config) if config is not None else None
-        before_stored = _stored(before) if before is not None else None
-        for found in self.inner.list(stored, filter=filter, before=before_stored, limit=limit):
+        for found in self.inner.list(_stored(config), filter=filter, before=_stored(before), limit=limit):
             yield _shown_tuple(found, config) or found
 
     def put(
@@ -119,9 +124,9 @@ class OwnerScopedSaver(BaseCheckpointSaver[Any]):
         before: RunnableConfig | None = None,
         limit: int | None = None,
     ) -> AsyncIterator[CheckpointTuple]:
-        stored = _stored(config) if config is not None else None
-        before_stored = _stored(before) if before is not None else None
-        async for found in self.inner.alist(stored, filter=filter, before=before_stored, limit=limit):
+        async for found in self.inner.alist(
+            _stored(config), filter=filter, before=_stored(before), limit=limit
+        ):
             yield _shown_tuple(found, config) or found
 
     async def aput(
