@@ -16,7 +16,7 @@ import time
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import anyio.to_thread
 from starlette.applications import Starlette
@@ -44,6 +44,22 @@ class GatewayLimits:
     max_connection_seconds: float = 7200.0
 
 
+class LiveSocket(NamedTuple):
+    """An open connection: what API Gateway knows of it, its socket, and the event loop serving it."""
+
+    connection: Connection
+    websocket: WebSocket
+    loop: asyncio.AbstractEventLoop
+
+    async def run(self, action: Coroutine[Any, Any, None]) -> None:
+        """Run `action` on the loop serving the socket (a test client may serve it on another loop than
+        the management API's)."""
+        if self.loop is asyncio.get_running_loop():
+            await action
+        else:
+            await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(action, self.loop))
+
+
 class Gateway:
     """Live connections and the handlers they reach."""
 
@@ -52,8 +68,7 @@ class Gateway:
         self.invoker = invoker
         self.events = events
         self.limits = limits
-        self.sockets: dict[str, tuple[Connection, WebSocket]] = {}
-        self._loops: dict[str, asyncio.AbstractEventLoop] = {}
+        self.sockets: dict[str, LiveSocket] = {}
 
     async def call(self, logical_id: str, event: dict[str, Any], limit_seconds: float | None = None) -> Any:
         """Invoke a function in a worker thread; `TimeoutError` when it outlives `limit_seconds`."""
@@ -73,8 +88,7 @@ class Gateway:
             await websocket.send_denial_response(Response(status_code=denied))
             return
         await websocket.accept()
-        self.sockets[connection.connection_id] = (connection, websocket)
-        self._loops[connection.connection_id] = asyncio.get_running_loop()
+        self.sockets[connection.connection_id] = LiveSocket(connection, websocket, asyncio.get_running_loop())
         watchdog = asyncio.create_task(self._watch(connection, websocket))
         status = 1005
         try:
@@ -93,7 +107,6 @@ class Gateway:
         finally:
             watchdog.cancel()
             self.sockets.pop(connection.connection_id, None)
-            self._loops.pop(connection.connection_id, None)
             await self._disconnected(connection, status)
 
     async def _disconnected(self, connection: Connection, status: int) -> None:
@@ -172,35 +185,25 @@ class Gateway:
 
     async def post(self, request: Request) -> Response:
         """`POST @connections/{id}`: the data, as one text message to the client."""
-        found = self.sockets.get(request.path_params["connection_id"])
-        if found is None:
-            return _aws_error(410, "GoneException", "Gone")
+        live = self.sockets.get(request.path_params["connection_id"])
+        if live is None:
+            return _gone()
         data = await request.body()
         if len(data) > MAX_POST_BYTES:
             return _aws_error(413, "PayloadTooLargeException", "Message too long")
-        connection, websocket = found
-        connection.last_active = time.monotonic()
+        live.connection.last_active = time.monotonic()
         try:
-            await self._on_its_loop(connection.connection_id, websocket.send_text(data.decode()))
+            await live.run(live.websocket.send_text(data.decode()))
         except (RuntimeError, WebSocketDisconnect):
-            return _aws_error(410, "GoneException", "Gone")
+            return _gone()
         return Response(status_code=200)
-
-    async def _on_its_loop(self, connection_id: str, action: Coroutine[Any, Any, None]) -> None:
-        """Run `action` on the event loop that serves the connection (a test client may serve it on
-        another loop than the management API's)."""
-        loop = self._loops.get(connection_id)
-        if loop is None or loop is asyncio.get_running_loop():
-            await action
-        else:
-            await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(action, loop))
 
     async def describe(self, request: Request) -> Response:
         """`GET @connections/{id}`."""
-        found = self.sockets.get(request.path_params["connection_id"])
-        if found is None:
-            return _aws_error(410, "GoneException", "Gone")
-        connection = found[0]
+        live = self.sockets.get(request.path_params["connection_id"])
+        if live is None:
+            return _gone()
+        connection = live.connection
         last_active = time.time() - (time.monotonic() - connection.last_active)
         return JSONResponse(
             {
@@ -212,11 +215,15 @@ class Gateway:
 
     async def delete(self, request: Request) -> Response:
         """`DELETE @connections/{id}`: close it (its `$disconnect` follows)."""
-        found = self.sockets.get(request.path_params["connection_id"])
-        if found is None:
-            return _aws_error(410, "GoneException", "Gone")
-        await self._on_its_loop(request.path_params["connection_id"], found[1].close(code=1000))
+        live = self.sockets.get(request.path_params["connection_id"])
+        if live is None:
+            return _gone()
+        await live.run(live.websocket.close(code=1000))
         return Response(status_code=204)
+
+
+def _gone() -> Response:
+    return _aws_error(410, "GoneException", "Gone")
 
 
 def _source_ip(websocket: WebSocket) -> str:
