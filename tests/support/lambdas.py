@@ -11,14 +11,14 @@ from urllib.parse import quote
 from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
 
 from local_server.emulator.event_source import sqs_record
+from local_server.emulator.functions import REGION as REGION
 from local_server.emulator.functions import LambdaContext, load_handler_module
 from local_server.iam import IamGuard
-from local_server.intrinsics import Resolver
+from local_server.intrinsics import ACCOUNT_ID, Resolver
 from local_server.stack import ROOT, Stack
 
 EVENTS = ROOT / "tests" / "events"
-REGION = "us-east-1"
-DEFAULT_ACCOUNT_ID = "123456789012"  # moto's account
+DEFAULT_ACCOUNT_ID = ACCOUNT_ID  # moto's account
 API_ID = "abc123defg"  # the WebSocket API of the recorded events
 FUNCTIONS = {
     "authorizer": "AuthorizerFunction",
