@@ -14,25 +14,43 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from chat_runtime.protocol import (
+    CancelFrame,
+    CustomFrame,
     ErrorFrame,
+    GetStateFrame,
     InterruptFrame,
     InterruptResponseFrame,
     MessageCompleteFrame,
     MessageFrame,
     ResumedFrame,
     ResumeFrame,
+    StateFrame,
     TokenFrame,
     ToolCallFrame,
+    ToolResultFrame,
+    UpdateFrame,
+    ValuesFrame,
 )
 
-CLIENT_FRAMES: tuple[type[BaseModel], ...] = (MessageFrame, InterruptResponseFrame, ResumeFrame)
+CLIENT_FRAMES: tuple[type[BaseModel], ...] = (
+    MessageFrame,
+    InterruptResponseFrame,
+    ResumeFrame,
+    CancelFrame,
+    GetStateFrame,
+)
 SERVER_FRAMES: tuple[type[BaseModel], ...] = (
     TokenFrame,
     ToolCallFrame,
+    ToolResultFrame,
     InterruptFrame,
+    CustomFrame,
+    UpdateFrame,
+    ValuesFrame,
     MessageCompleteFrame,
     ErrorFrame,
     ResumedFrame,
+    StateFrame,
 )
 
 

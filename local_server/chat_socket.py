@@ -11,10 +11,13 @@ from typing import Any
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from chat_runtime.auth import AuthError, Principal, TokenVerifier, thread_key
+from chat_runtime.control import CancelMode, TurnControl
 from chat_runtime.limits import TokenBucket, rate_limited, token_expired
 from chat_runtime.protocol import (
+    CancelFrame,
     ErrorCode,
     ErrorFrame,
+    GetStateFrame,
     InterruptResponseFrame,
     MessageFrame,
     ProtocolError,
@@ -24,6 +27,7 @@ from chat_runtime.protocol import (
     parse_client_frame,
 )
 from chat_runtime.replay import replay_frames
+from chat_runtime.turn_rules import no_running_turn, turn_running
 from chat_runtime.turns import TurnRunner
 from local_server.live_turns import LiveTurns
 from local_server.thread_locks import ThreadLocks
@@ -95,6 +99,12 @@ class ChatSocket:
                     await self.send(parsed.to_frame())
                 elif isinstance(parsed, ResumeFrame):
                     await self._resume(parsed)
+                elif isinstance(parsed, CancelFrame):
+                    await self._cancel(parsed)
+                elif isinstance(parsed, GetStateFrame):
+                    await self._send_state(parsed)
+                elif isinstance(parsed, MessageFrame):
+                    await self._message(parsed)
                 else:
                     self._start_turn(parsed)
         finally:
@@ -113,6 +123,45 @@ class ChatSocket:
                 await self._websocket.send_text(encode_frame(frame))
             except (WebSocketDisconnect, RuntimeError, OSError):
                 self._open = False
+
+    async def _message(self, frame: MessageFrame) -> None:
+        """A message: start its turn, after doing what its `multitask_strategy` says to a running one."""
+        key = thread_key(frame.thread_id, self._owner)
+        strategy = frame.multitask_strategy
+        if strategy == "reject" and self._locks.busy(key):
+            await self.send(turn_running(frame.thread_id).to_frame())
+            return
+        control = self._live.control(key)
+        if strategy in ("interrupt", "rollback") and control is not None:
+            control.cancel(CancelMode(strategy))
+        self._start_turn(frame)
+
+    async def _cancel(self, frame: CancelFrame) -> None:
+        """Stop the thread's running turn; its terminal frame says how it ended."""
+        control = self._live.control(thread_key(frame.thread_id, self._owner))
+        if control is None:
+            await self.send(no_running_turn(frame.thread_id).to_frame())
+            return
+        control.cancel(CancelMode(frame.action))
+
+    async def _send_state(self, frame: GetStateFrame) -> None:
+        """Answer `get_state` with the thread's state, as its owner may see it."""
+        key = thread_key(frame.thread_id, self._owner)
+        try:
+            state = await self._runner.read_state(
+                frame.thread_id, key, configurable=self._configurable, history=frame.history
+            )
+        except Exception:
+            logger.exception("reading a thread's state failed", extra={"thread_id": frame.thread_id})
+            await self.send(
+                ErrorFrame(
+                    code=ErrorCode.INTERNAL_ERROR,
+                    message="The conversation's state could not be read. Please try again.",
+                    thread_id=frame.thread_id,
+                )
+            )
+            return
+        await self.send(state)
 
     def _start_turn(self, frame: MessageFrame | InterruptResponseFrame) -> None:
         task = asyncio.create_task(self._run_turn(frame))
@@ -135,11 +184,19 @@ class ChatSocket:
     async def _run_turn(self, frame: MessageFrame | InterruptResponseFrame) -> None:
         key = thread_key(frame.thread_id, self._owner)
         async with self._locks.hold(key):
+            control = TurnControl()
+            started = time.monotonic()
             try:
-                with self._live.turn(key, self.send) as publish:
-                    await self._runner.handle(
-                        frame, publish, configurable=self._configurable, owner=self._owner
+                with self._live.turn(key, self.send, control) as publish:
+                    outcome = await self._runner.handle(
+                        frame, publish, configurable=self._configurable, owner=self._owner, control=control
                     )
+                logger.info(
+                    "turn on thread %s: %s in %.0f ms",
+                    frame.thread_id,
+                    outcome.status.value if outcome is not None else "refused",
+                    (time.monotonic() - started) * 1000,
+                )
             except Exception:
                 logger.exception("turn handling failed", extra={"thread_id": frame.thread_id})
                 await self.send(

@@ -5,21 +5,26 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from chat_runtime.control import TurnControl
 from chat_runtime.engine import FrameSink
 from chat_runtime.protocol import ServerFrame
 
 
 class LiveTurns:
-    """The followers of each running turn, by thread key."""
+    """The followers of each running turn, and its stop button, by thread key."""
 
     def __init__(self) -> None:
         self._followers: dict[str, list[FrameSink]] = {}
+        self._controls: dict[str, TurnControl] = {}
 
     @contextmanager
-    def turn(self, key: str, starter: FrameSink) -> Iterator[FrameSink]:
-        """While the block runs, frames sent to the yielded sink reach every follower of the turn."""
+    def turn(self, key: str, starter: FrameSink, control: TurnControl | None = None) -> Iterator[FrameSink]:
+        """While the block runs, frames sent to the yielded sink reach every follower of the turn, and
+        `control` is the turn's to cancel."""
         followers = [starter]
         self._followers[key] = followers
+        if control is not None:
+            self._controls[key] = control
 
         async def publish(frame: ServerFrame) -> None:
             for follower in list(followers):
@@ -29,6 +34,11 @@ class LiveTurns:
             yield publish
         finally:
             self._followers.pop(key, None)
+            self._controls.pop(key, None)
+
+    def control(self, key: str) -> TurnControl | None:
+        """The running turn's control, or None when no turn runs on `key`."""
+        return self._controls.get(key)
 
     def follow(self, key: str, sink: FrameSink) -> bool:
         """Add `sink` to the running turn of `key`; False when no turn runs."""

@@ -17,6 +17,10 @@ class ThreadLocks:
         self._locks: dict[str, asyncio.Lock] = {}
         self._users: dict[str, int] = {}
 
+    def busy(self, thread_id: str) -> bool:
+        """Whether a turn of the thread runs or waits to run."""
+        return self._users.get(thread_id, 0) > 0
+
     @asynccontextmanager
     async def hold(self, thread_id: str) -> AsyncIterator[None]:
         """Wait for the thread's earlier turns, then hold its lock for the block."""

@@ -142,10 +142,21 @@ class FakeGraph:
     def _astream(
         self, graph_input: Any, config: dict[str, Any] | None = None, **kwargs: Any
     ) -> AsyncIterator[Any]:
-        return self._run(graph_input, config or {}, kwargs.get("stream_mode", "values"))
+        return self._run(
+            graph_input, config or {}, kwargs.get("stream_mode", "values"), kwargs.get("subgraphs", False)
+        )
 
-    async def _run(self, graph_input: Any, config: dict[str, Any], stream_mode: Any) -> AsyncIterator[Any]:
+    async def _run(
+        self, graph_input: Any, config: dict[str, Any], stream_mode: Any, subgraphs: bool
+    ) -> AsyncIterator[Any]:
         modes = [stream_mode] if isinstance(stream_mode, str) else list(stream_mode)
+
+        def item(mode: str, data: Any) -> Any:
+            # LangGraph: `(mode, data)` for several modes, `data` for one; `subgraphs=True` adds the namespace
+            # in front (empty for the root graph).
+            shaped = (mode, data) if len(modes) > 1 else (data,)
+            return ((), *shaped) if subgraphs else shaped if len(modes) > 1 else data
+
         thread_id = config.get("configurable", {}).get("thread_id")
         if isinstance(graph_input, Command):
             items, stop_at = self._resume_chunks, None
@@ -155,10 +166,9 @@ class FakeGraph:
             if mode == "messages":
                 await asyncio.sleep(MODEL_CHUNK_GAP_SECONDS)
             if mode in modes:
-                yield (mode, data) if len(modes) > 1 else data
+                yield item(mode, data)
         if stop_at is not None and "updates" in modes:
-            update = {"__interrupt__": stop_at.interrupts}
-            yield ("updates", update) if len(modes) > 1 else update
+            yield item("updates", {"__interrupt__": stop_at.interrupts})
         self._current = stop_at or make_state()
 
     async def _aget_state(self, config: dict[str, Any], **_: Any) -> StateSnapshot:

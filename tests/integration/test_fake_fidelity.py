@@ -9,8 +9,9 @@ from langchain_core.messages import AIMessageChunk
 from langgraph.types import Command, Interrupt, StateSnapshot
 
 from chat_runtime.admission import NewMessage, Resume
-from chat_runtime.engine import STREAM_MODES, TurnGraph, run_turn, thread_config
+from chat_runtime.engine import TurnGraph, run_turn, thread_config
 from chat_runtime.protocol import ServerFrame
+from chat_runtime.stream import stream_modes
 from tests.e2e.conftest import make_chunk, make_graph, make_state, make_tool_chunk
 from tests.support.mini_graph import build_mini_graph
 
@@ -21,14 +22,18 @@ async def collect(graph: TurnGraph, graph_input: Any, thread_id: str) -> list[An
     return [
         item
         async for item in graph.astream(
-            graph_input, config=thread_config(thread_id), stream_mode=STREAM_MODES
+            graph_input,
+            config=thread_config(thread_id),
+            stream_mode=stream_modes(frozenset()),
+            subgraphs=True,
         )
     ]
 
 
 def shape(item: Any) -> tuple[str, str, frozenset[str]]:
     """What a consumer of the stream relies on: the mode, the payload's type and its metadata keys."""
-    mode, data = item
+    namespace, mode, data = item
+    assert namespace == ()  # the root graph's items (subgraphs=True names a subgraph's)
     if mode == "messages":
         message, metadata = data
         return mode, type(message).__name__, frozenset(metadata)
@@ -38,7 +43,7 @@ def shape(item: Any) -> tuple[str, str, frozenset[str]]:
 
 
 def ai_shapes(items: list[Any]) -> set[tuple[str, str, frozenset[str]]]:
-    return {shape(i) for i in items if i[0] != "messages" or isinstance(i[1][0], AIMessageChunk)}
+    return {shape(i) for i in items if i[1] != "messages" or isinstance(i[2][0], AIMessageChunk)}
 
 
 async def test_tool_call_and_text_items_have_the_real_shapes() -> None:
@@ -49,10 +54,10 @@ async def test_tool_call_and_text_items_have_the_real_shapes() -> None:
     fake = await collect(fake_graph, {"messages": [("user", "Status of order 1042?")]}, "f-1")
 
     assert ai_shapes(fake) <= ai_shapes(real)
-    real_chunk = next(i[1][0] for i in real if i[0] == "messages" and i[1][0].tool_call_chunks)
-    fake_chunk = next(i[1][0] for i in fake if i[0] == "messages" and i[1][0].tool_call_chunks)
+    real_chunk = next(i[2][0] for i in real if i[1] == "messages" and i[2][0].tool_call_chunks)
+    fake_chunk = next(i[2][0] for i in fake if i[1] == "messages" and i[2][0].tool_call_chunks)
     assert set(fake_chunk.tool_call_chunks[0]) == set(real_chunk.tool_call_chunks[0])
-    assert real[0][1][1]["thread_id"] == fake[0][1][1]["thread_id"] == "f-1"
+    assert real[0][2][1]["thread_id"] == fake[0][2][1]["thread_id"] == "f-1"
 
 
 async def test_interrupt_items_and_states_have_the_real_shapes() -> None:
@@ -64,8 +69,8 @@ async def test_interrupt_items_and_states_have_the_real_shapes() -> None:
     )
     fake = await collect(fake_graph, {"messages": [("user", "Cancel order 1042")]}, "f-2")
 
-    real_interrupt = real[-1][1]["__interrupt__"]
-    fake_interrupt = fake[-1][1]["__interrupt__"]
+    real_interrupt = real[-1][2]["__interrupt__"]
+    fake_interrupt = fake[-1][2]["__interrupt__"]
     assert type(real_interrupt) is type(fake_interrupt) is tuple
     assert all(isinstance(i, Interrupt) for i in (*real_interrupt, *fake_interrupt))
     assert {"action", "order_id"} <= set(real_interrupt[0].value) & set(fake_interrupt[0].value)

@@ -31,12 +31,19 @@ def test_the_asyncapi_document_is_generated_from_the_frame_models() -> None:
         "message",
         "interrupt_response",
         "resume",
+        "cancel",
+        "get_state",
         "token",
         "tool_call",
+        "tool_result",
         "interrupt",
+        "custom",
+        "update",
+        "values",
         "message_complete",
         "error",
         "resumed",
+        "state",
     }
     for operation in document["operations"].values():
         for ref in operation["messages"]:

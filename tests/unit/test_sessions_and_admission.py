@@ -107,6 +107,7 @@ def test_a_message_while_awaiting_approval_is_refused_and_the_interrupt_resent()
             "type": "interrupt",
             "thread_id": "t",
             "interrupt_id": "i1",
+            "kind": "approval",
             "action": "cancel_order",
             "description": "Cancel order 1043?",
             "order_id": "1043",

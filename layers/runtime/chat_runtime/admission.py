@@ -17,7 +17,7 @@ from chat_runtime.protocol import (
     MessageFrame,
     ProtocolError,
 )
-from chat_runtime.sessions import SessionRecord, ThreadStatus
+from chat_runtime.sessions import PendingInterrupt, SessionRecord, ThreadStatus
 
 DEFAULT_MAX_THREADS_PER_OWNER = 100
 # A whole message that only says yes or no, while an approval is pending, answers it.
@@ -65,7 +65,27 @@ class Resume:
     answer_by_id: bool = False
 
 
-TurnInput = NewMessage | Resume
+@dataclass(frozen=True, slots=True)
+class Answers:
+    """A turn that answers pending interrupts with the client's own values.
+
+    Attributes:
+        values: `(interrupt_id, value)` pairs; each value reaches the graph's `interrupt()` unchanged.
+        by_id: Address the values by interrupt id (several pending); else the one value resumes the thread.
+    """
+
+    values: tuple[tuple[str, Any], ...]
+    by_id: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Dismiss:
+    """A turn that closes the thread's pending interrupts without answering them (the graph does not run)."""
+
+    interrupt_ids: tuple[str, ...]
+
+
+TurnInput = NewMessage | Resume | Answers | Dismiss
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,28 +129,7 @@ def admit(
     awaiting = record is not None and record.status is ThreadStatus.AWAITING_APPROVAL and bool(pending)
     resend = tuple(p.to_frame(thread_id) for p in pending) if awaiting else ()
     if isinstance(frame, MessageFrame):
-        answer = yes_or_no(frame.content) if awaiting else None
-        if answer is not None and len(pending) == 1:
-            return Admitted(Resume(answer, pending[0].interrupt_id))
-        if answer is not None:
-            return Rejected(
-                ProtocolError(
-                    ErrorCode.APPROVAL_PENDING,
-                    f"{len(pending)} approvals are pending: approve or reject each one on its own card.",
-                    thread_id,
-                ),
-                resend,
-            )
-        if awaiting:
-            return Rejected(
-                ProtocolError(
-                    ErrorCode.APPROVAL_PENDING,
-                    "An approval is pending on this thread: approve or reject it before sending a new one.",
-                    thread_id,
-                ),
-                resend,
-            )
-        return Admitted(NewMessage(frame.content))
+        return _admit_message(frame, pending if awaiting else (), resend)
     if not awaiting:
         return Rejected(
             ProtocolError(
@@ -139,18 +138,58 @@ def admit(
                 thread_id,
             )
         )
-    if frame.interrupt_id is None:
-        if len(pending) > 1:
-            return Rejected(
-                ProtocolError(
-                    ErrorCode.INVALID_FIELD,
-                    f"{len(pending)} approvals are pending: say which one with interrupt_id.",
-                    thread_id,
-                ),
-                resend,
-            )
-        return Admitted(Resume(frame.approved, pending[0].interrupt_id, frame.edits))
-    if frame.interrupt_id not in {p.interrupt_id for p in pending}:
+    return _admit_answers(frame, pending, resend)
+
+
+def _admit_message(
+    frame: MessageFrame, pending: tuple[PendingInterrupt, ...], resend: tuple[InterruptFrame, ...]
+) -> Admitted | Rejected:
+    """A message on a thread that may wait: a plain yes/no answers one approval, any text one question."""
+    thread_id = frame.thread_id
+    if not pending:
+        return Admitted(NewMessage(frame.content))
+    if len(pending) == 1 and not pending[0].is_approval:
+        return Admitted(Answers(((pending[0].interrupt_id, frame.content),)))
+    answer = yes_or_no(frame.content) if all(p.is_approval for p in pending) else None
+    if answer is not None and len(pending) == 1:
+        return Admitted(Resume(answer, pending[0].interrupt_id))
+    if answer is not None:
+        return Rejected(
+            ProtocolError(
+                ErrorCode.APPROVAL_PENDING,
+                f"{len(pending)} approvals are pending: approve or reject each one on its own card.",
+                thread_id,
+            ),
+            resend,
+        )
+    if any(not p.is_approval for p in pending):
+        message = (
+            f"{len(pending)} questions are pending on this thread: answer them (interrupt_response) "
+            "or dismiss them before sending a new message."
+        )
+    else:
+        message = "An approval is pending on this thread: approve or reject it before sending a new one."
+    return Rejected(ProtocolError(ErrorCode.APPROVAL_PENDING, message, thread_id), resend)
+
+
+def _admit_answers(
+    frame: InterruptResponseFrame, pending: tuple[PendingInterrupt, ...], resend: tuple[InterruptFrame, ...]
+) -> Admitted | Rejected:
+    """Answers to pending interrupts: by id, or the one pending without an id."""
+    thread_id = frame.thread_id
+    answers = frame.all_answers()
+    pending_ids = {p.interrupt_id for p in pending}
+    if len(answers) == 1 and answers[0].interrupt_id is None and len(pending) > 1:
+        return Rejected(
+            ProtocolError(
+                ErrorCode.INVALID_FIELD,
+                f"{len(pending)} approvals are pending: say which one with interrupt_id.",
+                thread_id,
+            ),
+            resend,
+        )
+    ids = [answer.interrupt_id or pending[0].interrupt_id for answer in answers]
+    if any(interrupt_id not in pending_ids for interrupt_id in ids):
         return Rejected(
             ProtocolError(
                 ErrorCode.UNKNOWN_INTERRUPT,
@@ -159,7 +198,30 @@ def admit(
             ),
             resend,
         )
-    return Admitted(Resume(frame.approved, frame.interrupt_id, frame.edits, answer_by_id=len(pending) > 1))
+    if len(set(ids)) != len(ids):
+        return Rejected(
+            ProtocolError(
+                ErrorCode.INVALID_FIELD, "Each interrupt may be answered once per frame.", thread_id
+            ),
+            resend,
+        )
+    cancelled = [answer.cancelled for answer in answers]
+    if any(cancelled):
+        if not all(cancelled):
+            return Rejected(
+                ProtocolError(
+                    ErrorCode.INVALID_FIELD,
+                    "Dismiss every pending interrupt, or answer them: one frame cannot do both.",
+                    thread_id,
+                ),
+                resend,
+            )
+        return Admitted(Dismiss(tuple(p.interrupt_id for p in pending)))
+    by_id = len(pending) > 1
+    only = answers[0]
+    if len(answers) == 1 and "value" not in only.model_fields_set and only.approved is not None:
+        return Admitted(Resume(only.approved, ids[0], only.edits, answer_by_id=by_id))
+    return Admitted(Answers(tuple(zip(ids, (a.resume_value() for a in answers), strict=True)), by_id=by_id))
 
 
 def limit_threads(

@@ -2,26 +2,78 @@
 
 Every transport (the local Starlette server, the API Gateway route handlers, the worker) parses client
 text with :func:`parse_client_frame` and serializes server frames with :func:`encode_frame`, so the
-rules below exist exactly once.
+rules below exist exactly once. Server frames live in `chat_runtime.server_frames` and are re-exported here.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    JsonValue,
+    SerializerFunctionWrapHandler,
     StrictBool,
     StrictInt,
     StrictStr,
     TypeAdapter,
     ValidationError,
+    model_serializer,
+    model_validator,
 )
+
+from chat_runtime.server_frames import (
+    TURN_END_FRAMES,
+    CheckpointInfo,
+    CustomFrame,
+    ErrorCode,
+    ErrorFrame,
+    InterruptFrame,
+    MessageCompleteFrame,
+    ResumedFrame,
+    ServerFrame,
+    StateFrame,
+    TokenFrame,
+    ToolCallFrame,
+    ToolResultFrame,
+    UpdateFrame,
+    ValuesFrame,
+)
+
+__all__ = [
+    "CLIENT_FRAME_TYPES",
+    "MAX_FRAME_BYTES",
+    "TURN_END_FRAMES",
+    "Answer",
+    "CancelFrame",
+    "CheckpointInfo",
+    "ClientFrame",
+    "CustomFrame",
+    "ErrorCode",
+    "ErrorFrame",
+    "GetStateFrame",
+    "InterruptFrame",
+    "InterruptResponseFrame",
+    "MessageCompleteFrame",
+    "MessageFrame",
+    "ProtocolError",
+    "ResumeFrame",
+    "ResumedFrame",
+    "ServerFrame",
+    "StateFrame",
+    "TokenFrame",
+    "ToolCallFrame",
+    "ToolResultFrame",
+    "TurnFrame",
+    "UpdateFrame",
+    "ValuesFrame",
+    "encode_frame",
+    "parse_client_frame",
+]
 
 MAX_FRAME_BYTES = 32 * 1024
 """API Gateway's WebSocket frame limit; the local server enforces the same."""
@@ -32,60 +84,96 @@ THREAD_ID_RULE = "thread_id must be 1-128 characters of letters, digits, '.', '_
 ThreadId = Annotated[StrictStr, Field(pattern=THREAD_ID_PATTERN)]
 
 
-class ErrorCode(StrEnum):
-    """Machine-readable reasons carried by `error` frames."""
+# ---------------------------------------------------------------------------- client -> server
 
-    MESSAGE_TOO_LARGE = "message_too_large"
-    INVALID_JSON = "invalid_json"
-    INVALID_FRAME = "invalid_frame"
-    UNKNOWN_TYPE = "unknown_type"
-    INVALID_THREAD_ID = "invalid_thread_id"
-    EMPTY_CONTENT = "empty_content"
-    INVALID_FIELD = "invalid_field"
-    SESSION_EXPIRED = "session_expired"
-    NO_PENDING_APPROVAL = "no_pending_approval"
-    APPROVAL_PENDING = "approval_pending"
-    UNKNOWN_INTERRUPT = "unknown_interrupt"
-    RATE_LIMITED = "rate_limited"
-    TOO_MANY_THREADS = "too_many_threads"
-    TOKEN_EXPIRED = "token_expired"
-    TURN_TIMEOUT = "turn_timeout"
-    SERVICE_BUSY = "service_busy"
-    AGENT_ERROR = "agent_error"
-    INTERNAL_ERROR = "internal_error"
+MultitaskStrategy = Literal["enqueue", "reject", "interrupt", "rollback"]
+"""What a `message` does while a turn runs on its thread (LangGraph's double-texting strategies)."""
+StreamExtra = Literal["updates", "values", "tool_results"]
+"""Frames a client may ask for besides tokens, tool calls, custom events and the turn's end."""
+StreamExtras = Annotated[list[StreamExtra], Field(max_length=3)]
 
 
-class _Frame(BaseModel):
+class _ClientFrame(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-class _ServerFrame(_Frame):
-    seq: int | None = None
-    """The frame's position in its thread (frames of turns; immediate refusals carry none)."""
-
-
-# ---------------------------------------------------------------------------- client -> server
-
-
-class MessageFrame(_Frame):
+class MessageFrame(_ClientFrame):
     """A user message in a conversation."""
 
     type: Literal["message"]
     thread_id: ThreadId
     content: StrictStr
+    multitask_strategy: MultitaskStrategy = "enqueue"
+    stream: StreamExtras = Field(default_factory=list)
 
 
-class InterruptResponseFrame(_Frame):
-    """The customer's answer to a pending approval."""
+class Answer(_ClientFrame):
+    """The answer to one pending interrupt: `approved` (with `edits`), any JSON `value`, or `cancelled`."""
+
+    interrupt_id: StrictStr | None = None
+    approved: StrictBool | None = None
+    edits: dict[str, Any] | None = None
+    value: JsonValue = None
+    cancelled: StrictBool = False
+
+    @model_validator(mode="after")
+    def _one_kind_of_answer(self) -> Answer:
+        given = [self.approved is not None, "value" in self.model_fields_set, self.cancelled]
+        if sum(given) > 1:
+            raise ValueError("give one of approved, value or cancelled, not several")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _without_unsent_value(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # `null` is an answer too: an answer that gave no value must not come back with one (queued jobs).
+        data: dict[str, Any] = handler(self)
+        if "value" not in self.model_fields_set:
+            data.pop("value", None)
+        return data
+
+    @property
+    def answered(self) -> bool:
+        """Whether this answer says anything (the top-level fields of a frame with `answers` do not)."""
+        return self.approved is not None or "value" in self.model_fields_set or self.cancelled
+
+    def resume_value(self) -> Any:
+        """What the graph's `interrupt()` returns for this answer: exactly the value the client sent."""
+        if "value" in self.model_fields_set:
+            return self.value
+        if self.approved and self.edits is not None:
+            return {"approved": True, "edits": self.edits}
+        return self.approved
+
+
+class InterruptResponseFrame(Answer):
+    """The client's answer to pending interrupts: one answer in the frame's own fields, or `answers`."""
 
     type: Literal["interrupt_response"]
     thread_id: ThreadId
-    approved: StrictBool
-    interrupt_id: StrictStr | None = None
-    edits: dict[str, Any] | None = None
+    answers: Annotated[list[Answer], Field(min_length=1, max_length=64)] | None = None
+    stream: StreamExtras = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _answers_or_one(self) -> InterruptResponseFrame:
+        if self.answers is None and not self.answered:
+            raise ValueError("an interrupt_response needs approved (true or false), a value, or cancelled")
+        if self.answers is not None and (self.answered or self.interrupt_id is not None):
+            raise ValueError("give answers, or one answer in the frame's own fields, not both")
+        if self.answers is not None and any(a.interrupt_id is None for a in self.answers):
+            raise ValueError("each of answers needs its interrupt_id")
+        return self
+
+    def all_answers(self) -> list[Answer]:
+        """The frame's answers, in order (one when it answers in its own fields)."""
+        return list(self.answers) if self.answers is not None else [self]
+
+    @property
+    def approval(self) -> bool | None:
+        """True or False when the frame approves or rejects one approval, else None (for metrics)."""
+        return self.approved if self.answers is None else None
 
 
-class ResumeFrame(_Frame):
+class ResumeFrame(_ClientFrame):
     """After a reconnect: send the thread's frames after `after_seq`, then the rest of a running turn."""
 
     type: Literal["resume"]
@@ -93,77 +181,26 @@ class ResumeFrame(_Frame):
     after_seq: Annotated[StrictInt, Field(ge=0)] = 0
 
 
-ClientFrame = Annotated[MessageFrame | InterruptResponseFrame | ResumeFrame, Field(discriminator="type")]
-CLIENT_FRAME_TYPES = ("message", "interrupt_response", "resume")
+class CancelFrame(_ClientFrame):
+    """Stop the thread's running turn, keeping what it did (`interrupt`) or discarding it (`rollback`)."""
+
+    type: Literal["cancel"]
+    thread_id: ThreadId
+    action: Literal["interrupt", "rollback"] = "interrupt"
+
+
+class GetStateFrame(_ClientFrame):
+    """Read the thread's state (messages, values, pending interrupts), and `history` checkpoints."""
+
+    type: Literal["get_state"]
+    thread_id: ThreadId
+    history: Annotated[StrictInt, Field(ge=0, le=100)] = 0
+
+
+AnyClientFrame = MessageFrame | InterruptResponseFrame | ResumeFrame | CancelFrame | GetStateFrame
+ClientFrame = Annotated[AnyClientFrame, Field(discriminator="type")]
+CLIENT_FRAME_TYPES = ("message", "interrupt_response", "resume", "cancel", "get_state")
 TurnFrame = MessageFrame | InterruptResponseFrame
-
-# ---------------------------------------------------------------------------- server -> client
-
-
-class TokenFrame(_ServerFrame):
-    """Streamed text from the named agent."""
-
-    type: Literal["token"] = "token"
-    thread_id: str
-    content: str
-    agent: str
-
-
-class ToolCallFrame(_ServerFrame):
-    """The agent called a tool; `args` are complete and parsed."""
-
-    type: Literal["tool_call"] = "tool_call"
-    thread_id: str
-    tool: str
-    args: dict[str, Any]
-    agent: str
-    call_id: str | None = None
-
-
-class InterruptFrame(_ServerFrame):
-    """An approval is needed; the action's own data (e.g. `order_id`) travels as extra fields."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-    type: Literal["interrupt"] = "interrupt"
-    thread_id: str
-    interrupt_id: str
-    action: str
-    description: str
-
-
-class MessageCompleteFrame(_ServerFrame):
-    """The turn finished normally."""
-
-    type: Literal["message_complete"] = "message_complete"
-    thread_id: str
-
-
-class ErrorFrame(_ServerFrame):
-    """A clear, human-readable reason why a frame or a turn failed."""
-
-    type: Literal["error"] = "error"
-    code: ErrorCode
-    message: str
-    thread_id: str | None = None
-
-
-class ResumedFrame(_ServerFrame):
-    """The answer to `resume`, after the frames it re-sent: the client is caught up with the thread.
-
-    `state` is where the thread stands: `new` (nothing to resume), `idle`, `awaiting_approval` (its
-    `interrupt` frames were just sent) or `running` (the rest of the turn follows live).
-    """
-
-    type: Literal["resumed"] = "resumed"
-    thread_id: str
-    state: Literal["new", "idle", "running", "awaiting_approval"]
-
-
-ServerFrame = Annotated[
-    TokenFrame | ToolCallFrame | InterruptFrame | MessageCompleteFrame | ErrorFrame | ResumedFrame,
-    Field(discriminator="type"),
-]
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,9 +216,7 @@ class ProtocolError:
         return ErrorFrame(code=self.code, message=self.message, thread_id=self.thread_id)
 
 
-_client_frame_adapter: TypeAdapter[MessageFrame | InterruptResponseFrame | ResumeFrame] = TypeAdapter(
-    ClientFrame
-)
+_client_frame_adapter: TypeAdapter[AnyClientFrame] = TypeAdapter(ClientFrame)
 _thread_id_adapter: TypeAdapter[str] = TypeAdapter(ThreadId)
 
 
@@ -190,9 +225,7 @@ def encode_frame(frame: ServerFrame) -> str:
     return frame.model_dump_json(exclude_none=True)
 
 
-def parse_client_frame(
-    raw: str | bytes,
-) -> MessageFrame | InterruptResponseFrame | ResumeFrame | ProtocolError:
+def parse_client_frame(raw: str | bytes) -> AnyClientFrame | ProtocolError:
     """Turn raw socket data into a valid client frame, or the protocol error that refuses it.
 
     The size limit is checked before anything is decoded. The function never raises.
@@ -201,7 +234,8 @@ def parse_client_frame(
         raw: The frame as received: text, or bytes that should hold UTF-8 text.
 
     Returns:
-        A `MessageFrame`, `InterruptResponseFrame` or `ResumeFrame`, or the `ProtocolError` refusing it.
+        A client frame (`message`, `interrupt_response`, `resume`, `cancel`, `get_state`), or the
+        `ProtocolError` refusing it.
     """
     size = len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", "surrogatepass"))
     if size > MAX_FRAME_BYTES:
@@ -239,6 +273,9 @@ def _refusal(exc: ValidationError, thread_id: object) -> ProtocolError:
     loc = error["loc"]
     # The discriminated union prefixes the location with the frame type.
     field = str(loc[1]) if len(loc) > 1 else str(loc[0]) if loc else "frame"
+    if error["type"] == "value_error":  # a rule of the frame as a whole (or of one of its answers)
+        rule = str(error["msg"]).removeprefix("Value error, ")
+        return ProtocolError(ErrorCode.INVALID_FIELD, f"{rule[:1].upper()}{rule[1:]}.", valid_thread_id)
     if field == "thread_id":
         if thread_id is None:
             return ProtocolError(ErrorCode.INVALID_THREAD_ID, "thread_id is required.")

@@ -43,20 +43,51 @@ _ALLOWED_TRANSITIONS: dict[ThreadStatus, frozenset[ThreadStatus]] = {
 
 @dataclass(frozen=True, slots=True)
 class PendingInterrupt:
-    """One approval the thread waits for: its id and the `interrupt` frame's payload."""
+    """One interrupt the thread waits for: its id and the `interrupt` frame's payload.
+
+    Attributes:
+        interrupt_id: LangGraph's id of the interrupt.
+        action: The approval's action (empty for an `input` interrupt).
+        description: The approval's question (empty for an `input` interrupt).
+        data: The approval's other fields, sent as frame fields.
+        kind: `approval` (the value named an `action`) or `input` (any other value: any answer is expected).
+        value: An `input` interrupt's value, as the graph gave it (JSON).
+        question: The text to show for an `input` interrupt, when its value has one.
+        namespace: The subgraph that interrupted, outermost first (empty for the root graph).
+    """
 
     interrupt_id: str
-    action: str
-    description: str
+    action: str = ""
+    description: str = ""
     data: dict[str, Any] = field(default_factory=dict)
+    kind: str = "approval"
+    value: Any = None
+    question: str | None = None
+    namespace: tuple[str, ...] = ()
+
+    @property
+    def is_approval(self) -> bool:
+        """Whether this interrupt asks for an approval (rather than any answer)."""
+        return self.kind == "approval"
 
     def to_frame(self, thread_id: str) -> InterruptFrame:
-        """The `interrupt` frame that asks the customer for this approval."""
+        """The `interrupt` frame that asks the client for this approval or answer."""
+        namespace = list(self.namespace) or None
+        if not self.is_approval:
+            return InterruptFrame(
+                thread_id=thread_id,
+                interrupt_id=self.interrupt_id,
+                kind="input",
+                question=self.question,
+                value=self.value,
+                namespace=namespace,
+            )
         return InterruptFrame(
             thread_id=thread_id,
             interrupt_id=self.interrupt_id,
             action=self.action,
             description=self.description,
+            namespace=namespace,
             **self.data,
         )
 

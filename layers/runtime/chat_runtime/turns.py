@@ -18,8 +18,9 @@ from chat_runtime.admission import (
 )
 from chat_runtime.auth import thread_key
 from chat_runtime.checkpoints import scope_checkpoints
+from chat_runtime.control import TurnControl
 from chat_runtime.engine import FrameSink, TurnGraph, TurnOutcome, pending_interrupts, run_turn, thread_config
-from chat_runtime.protocol import InterruptResponseFrame, MessageFrame
+from chat_runtime.protocol import InterruptResponseFrame, MessageFrame, StateFrame
 from chat_runtime.replay import FrameLog, SequencedSink
 from chat_runtime.sessions import SessionManager, SessionRecord, ThreadStatus
 
@@ -56,6 +57,7 @@ class TurnRunner:
         *,
         configurable: Mapping[str, Any] | None = None,
         owner: str | None = None,
+        control: TurnControl | None = None,
     ) -> TurnOutcome | None:
         """Admit `frame`, run its turn and store the thread's new status.
 
@@ -64,6 +66,7 @@ class TurnRunner:
             sink: Where the turn's frames (or the refusal) go.
             configurable: Transport facts for the run's config (e.g. `customer_id`).
             owner: The authenticated principal; threads are scoped to it (None: the demo's single user).
+            control: Lets the transport cancel the turn while it runs.
 
         Returns:
             The turn's outcome, or None when the frame was refused.
@@ -102,11 +105,27 @@ class TurnRunner:
             stream_options=self.stream_options,
             thread_key=key,
             max_seconds=self.max_turn_seconds,
+            control=control,
+            extras=frozenset(frame.stream),
         )
         status = ThreadStatus.AWAITING_APPROVAL if outcome.pending_interrupts else ThreadStatus.IDLE
         finished = replace(running.transition(status, outcome.pending_interrupts), last_seq=numbered.last_seq)
         self.sessions.touch(finished)
         return outcome
+
+    async def read_state(
+        self,
+        thread_id: str,
+        key: str,
+        *,
+        configurable: Mapping[str, Any] | None = None,
+        history: int = 0,
+    ) -> StateFrame:
+        """The `state` frame of a thread, read from its checkpoint under the owner-scoped `key`."""
+        from chat_runtime.thread_state import read_state
+
+        config = thread_config(thread_id, configurable, key)
+        return await read_state(self.graph, config, self.sessions.get_state(key), thread_id, history)
 
     async def _recover(self, record: SessionRecord) -> SessionRecord:
         """The session of a thread whose last turn died before recording its end, rebuilt from its checkpoint.

@@ -139,7 +139,10 @@ def _item(record: SessionRecord) -> dict[str, Any]:
 
 
 def _record(item: dict[str, Any]) -> SessionRecord:
-    pending = tuple(PendingInterrupt(**p) for p in json.loads(item["pending_interrupts"]["S"]))
+    pending = tuple(
+        PendingInterrupt(**{**p, "namespace": tuple(p.get("namespace") or ())})
+        for p in json.loads(item["pending_interrupts"]["S"])
+    )
     return SessionRecord(
         thread_id=item["thread_id"]["S"],
         status=ThreadStatus(item["status"]["S"]),

@@ -33,8 +33,10 @@ from chat_runtime.aws.jobs import JobKind, TurnJob, enqueue
 from chat_runtime.aws.settings import AwsSettings
 from chat_runtime.limits import DEFAULT_BURST, DEFAULT_FRAMES_PER_SECOND, rate_limited, token_expired
 from chat_runtime.protocol import (
+    CancelFrame,
     ErrorCode,
     ErrorFrame,
+    GetStateFrame,
     ProtocolError,
     ResumeFrame,
     ServerFrame,
@@ -172,6 +174,8 @@ def _on_client_frame(
         if record is not None and record.status is ThreadStatus.RUNNING:
             deps.sessions.set_follower(key, connection_id)  # the worker continues on this connection
         return reply(*replay_frames(record, deps.frames, key, frame.thread_id, frame.after_seq))
+    if isinstance(frame, CancelFrame | GetStateFrame):  # the AWS path's cancel and state reads: next commit
+        return reply(ErrorFrame(code=ErrorCode.UNKNOWN_TYPE, message="Not served on AWS yet.", thread_id=key))
     job = TurnJob(
         frame=frame,
         thread_id=frame.thread_id,
