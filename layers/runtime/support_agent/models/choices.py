@@ -14,7 +14,7 @@ from langchain_core.messages import AIMessage
 from langgraph.config import get_stream_writer
 
 from support_agent.models.replies import is_late
-from support_agent.models.understanding import Intent
+from support_agent.models.understanding import Intent, Request
 
 QUICK_REPLIES = "quick_replies"
 _METADATA_KEY = "quick_replies"
@@ -53,7 +53,17 @@ _WITH_ORDER: dict[Intent, tuple[str, str]] = {
     Intent.MISSING_PARCEL: ("Order {id} never arrived", "I never received order {id}"),
     Intent.PRICE: ("What I paid for order {id}", "How much did I pay for order {id}?"),
 }
+ABOUT_ONE_ORDER = frozenset(_WITH_ORDER)
 EVERYDAY = (Intent.TRACK, Intent.LIST, Intent.CANCEL, Intent.REFUND, Intent.POLICY)
+
+
+# Below this confidence a message is not close to anything the agent does: the everyday tasks are offered.
+CLOSE = 0.8
+
+
+def offered(request: Request) -> tuple[Intent, ...]:
+    """The tasks to offer for a message the model is not confident of: the closest ones, or the everyday."""
+    return request.candidates if request.confidence >= CLOSE else EVERYDAY
 
 
 def for_intents(intents: Iterable[Intent], order_ids: Sequence[str] = ()) -> list[Choice]:

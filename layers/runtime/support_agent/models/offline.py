@@ -53,8 +53,6 @@ _ASK_ORDER = {
     Intent.MISSING_PARCEL: "Which order never arrived? Please give me the order number.",
 }
 _ASK_WHICH = "Which order do you mean? Please give me the order number."
-# Below this confidence the message is not close to anything the agent does: offer the everyday tasks.
-_CLOSE = 0.8
 _UNSURE = "I'm not sure I understood. Did you mean one of these? I can also put you in touch with a person."
 
 
@@ -128,12 +126,9 @@ class OfflineSupportModel(ReplyingChatModel):
             return AIMessage(content=replies.THANKS)
         if intent is Intent.HELP:
             return choices.attach(AIMessage(content=replies.HELP), choices.for_intents(choices.EVERYDAY))
-        if request.confidence >= _CLOSE:
-            return choices.attach(
-                AIMessage(content=_UNSURE), choices.for_intents(request.candidates, request.order_ids)
-            )
+        text = _UNSURE if request.confidence >= choices.CLOSE else replies.NOT_UNDERSTOOD
         return choices.attach(
-            AIMessage(content=replies.NOT_UNDERSTOOD), choices.for_intents(choices.EVERYDAY)
+            AIMessage(content=text), choices.for_intents(choices.offered(request), request.order_ids)
         )
 
     def _inform(self, messages: Sequence[BaseMessage]) -> AIMessage:
