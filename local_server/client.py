@@ -38,6 +38,7 @@ class TerminalChat:
         self.out = out
         self.thread_id = thread_id or f"cli-{uuid.uuid4().hex[:12]}"
         self.answered: set[str] = set()
+        self.choices: list[dict[str, str]] = []
         self._agent: str | None = None
 
     async def run(self) -> None:
@@ -53,8 +54,29 @@ class TerminalChat:
                 self.print(f"New conversation {self.thread_id}.")
                 continue
             if text:
+                text = self.chosen(text)
                 await self.send({"type": "message", "thread_id": self.thread_id, "content": text})
                 await self.turn()
+
+    def chosen(self, text: str) -> str:
+        """The message of the quick reply whose number was typed (the last turn's); else `text` itself."""
+        offered, self.choices = self.choices, []
+        if text.isdigit() and 1 <= int(text) <= len(offered):
+            return offered[int(text) - 1]["message"]
+        return text
+
+    def show_choices(self, value: Any) -> None:
+        """A `quick_replies` custom event as a numbered list; typing a number sends that choice."""
+        if not isinstance(value, dict) or value.get("type") != "quick_replies":
+            return
+        offered = [c for c in value.get("choices", []) if isinstance(c, dict) and c.get("message")]
+        if not offered:
+            return
+        self.end_line()
+        for number, choice in enumerate(offered, start=1):
+            self.print(f"  {number}) {choice.get('label') or choice['message']}")
+        self.print("  (type a number to choose)")
+        self.choices = [{"label": str(c.get("label", "")), "message": str(c["message"])} for c in offered]
 
     async def turn(self) -> None:
         """Render frames until the turn ends; answer approvals on the way."""
@@ -70,6 +92,8 @@ class TerminalChat:
                 self.end_line()
                 args = ", ".join(f"{k}={v}" for k, v in frame["args"].items())
                 self.print(f"  . {frame['tool']}({args})")
+            elif kind == "custom":
+                self.show_choices(frame.get("value"))
             elif kind == "interrupt":
                 self.end_line()
                 if frame["interrupt_id"] not in self.answered:

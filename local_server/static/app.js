@@ -72,6 +72,9 @@ function onFrame(frame) {
       closeAgent(items);
       items.push({ kind: "error", code: frame.code, message: frame.message });
       break;
+    case "custom":
+      if (!addQuickReplies(items, frame)) return;
+      break;
     case "resumed":
       // The server lost this conversation (it expired, or a local server restarted): say so, once.
       if (frame.state !== "new" || !items.length || items[items.length - 1].kind === "notice") return;
@@ -136,8 +139,47 @@ function renderItem(item) {
     li.textContent = item.message;
   } else if (item.kind === "approval") {
     li.append(approvalCard(item));
+  } else if (item.kind === "choices") {
+    li.append(quickReplies(item));
   }
   return li;
+}
+
+// Quick replies: a `custom` frame whose value is {type: "quick_replies", choices: [{label, message}]} shows
+// its choices as buttons under the agent's message; one click sends that choice's message, once.
+function addQuickReplies(items, frame) {
+  const value = frame.value;
+  if (!value || value.type !== "quick_replies" || !Array.isArray(value.choices)) return false;
+  const choices = value.choices.filter((c) => c && typeof c.message === "string" && c.message);
+  if (!choices.length) return false;
+  closeAgent(items);
+  items.push({ kind: "choices", choices, chosen: null });
+  return true;
+}
+
+function quickReplies(item) {
+  const group = document.createElement("div");
+  group.className = "quick-replies";
+  group.setAttribute("role", "group");
+  group.setAttribute("aria-label", "Suggested replies");
+  for (const choice of item.choices) {
+    const b = button(choice.label || choice.message, "quick-reply", () => choose(item, choice));
+    b.disabled = item.chosen !== null;
+    if (item.chosen === choice.message) b.classList.add("chosen");
+    group.append(b);
+  }
+  return group;
+}
+
+function choose(item, choice) {
+  if (item.chosen !== null) return;
+  item.chosen = choice.message;
+  send(choice.message);
+}
+
+// Choices still open when the customer writes something else no longer apply.
+function closeChoices(items) {
+  for (const item of items) if (item.kind === "choices" && item.chosen === null) item.chosen = "";
 }
 
 function paragraph(text) {
@@ -294,6 +336,7 @@ function escapeHtml(text) {
 function send(text) {
   const t = current();
   if (!t.items.length) t.title = text.length > 40 ? `${text.slice(0, 40)}…` : text;
+  closeChoices(t.items);
   t.items.push({ kind: "user", text });
   save();
   renderThreads();

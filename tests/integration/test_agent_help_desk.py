@@ -11,7 +11,14 @@ import pytest
 from websockets.sync.client import ClientConnection
 
 # One server per module (module-scoped fixtures), so orders changed elsewhere do not leak in.
-from tests.integration.test_agent_conversations import Chat, server_url, text, tool_calls, ws
+from tests.integration.test_agent_conversations import (
+    Chat,
+    days_from_today,
+    server_url,
+    text,
+    tool_calls,
+    ws,
+)
 
 pytestmark = pytest.mark.integration
 __all__ = ["server_url", "ws"]
@@ -94,7 +101,8 @@ def test_a_delivered_parcel_that_never_arrived_opens_a_claim_after_approval(ws: 
     )
     assert (
         claim["description"]
-        == "Open a missing-parcel claim for order 1044 (Coffee grinder, marked delivered 2026-11-08)?"
+        == "Open a missing-parcel claim for order 1044 (Coffee grinder, marked delivered "
+        f"{days_from_today(-16)})?"
     )
     assert claim["details"] == "it says delivered but I never received it"
     reply = text(chat.answer(True, interrupt_id=claim["interrupt_id"]))

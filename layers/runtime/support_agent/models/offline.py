@@ -7,21 +7,25 @@ shop's common English requests, and words its answers from the tool results in t
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
+from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage, ToolCall, ToolMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
-from support_agent.models import replies
-from support_agent.models.streaming import ReplyingChatModel
+from support_agent.models import choices, replies
+from support_agent.models.advice import advise
+from support_agent.models.streaming import ReplyingChatModel, stream_reply
 from support_agent.models.understanding import (
     READ_INTENTS,
     WRITE_INTENTS,
     Intent,
     Request,
+    advice_intent,
     conversation_summary,
     current_turn,
     describes_an_order,
@@ -49,6 +53,7 @@ _ASK_ORDER = {
     Intent.MISSING_PARCEL: "Which order never arrived? Please give me the order number.",
 }
 _ASK_WHICH = "Which order do you mean? Please give me the order number."
+_UNSURE = "I'm not sure I understood. Did you mean one of these? I can also put you in touch with a person."
 
 
 class OfflineSupportModel(ReplyingChatModel):
@@ -69,8 +74,34 @@ class OfflineSupportModel(ReplyingChatModel):
         names = tuple(convert_to_openai_tool(tool)["function"]["name"] for tool in tools)
         return self.model_copy(update={"bound_tools": names})
 
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        reply = self.reply(messages)
+        choices.publish(choices.take(reply))
+        return ChatResult(generations=[ChatGeneration(message=reply)])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        reply = self.reply(messages)
+        offered = choices.take(reply)
+        yield from stream_reply(reply, self.args_piece)
+        choices.publish(offered)  # after the text, so the choices follow the message they belong to
+
     def reply(self, messages: Sequence[BaseMessage]) -> AIMessage:
-        """The whole reply to `messages`, in the role the bound tools give the model."""
+        """The whole reply to `messages`, in the role the bound tools give the model.
+
+        Quick replies to offer ride on the reply (see `choices.attach`) until it has streamed.
+        """
         if "route_request" in self.bound_tools:
             return self._route(messages)
         if "cancel_order" in self.bound_tools:
@@ -94,19 +125,29 @@ class OfflineSupportModel(ReplyingChatModel):
         if intent is Intent.THANKS:
             return AIMessage(content=replies.THANKS)
         if intent is Intent.HELP:
-            return AIMessage(content=replies.HELP)
-        return AIMessage(content=replies.NOT_UNDERSTOOD)
+            return choices.attach(AIMessage(content=replies.HELP), choices.for_intents(choices.EVERYDAY))
+        text = _UNSURE if request.confidence >= choices.CLOSE else replies.NOT_UNDERSTOOD
+        return choices.attach(
+            AIMessage(content=text), choices.for_intents(choices.offered(request), request.order_ids)
+        )
 
     def _inform(self, messages: Sequence[BaseMessage]) -> AIMessage:
         results = _results(messages)
         text = last_human_text(messages)
         request = read_request(text)
         listed = _listed(results)
+        advised = advice_intent(request)
+        if advised is not None:
+            advice = advise(advised, request, text, messages, results, listed)
+            return advice if isinstance(advice, AIMessage) else _calls(advice, messages)
         if results and (listed is None or Intent.LIST in request.intents):
             price = request.main_intent is Intent.PRICE
-            return AIMessage(
-                content=" ".join(replies.answer_lookup(tool, result, price) for tool, result in results)
+            # A list shown to find the order meant is not part of the answer.
+            shown = [(t, r) for t, r in results if t != "list_orders" or Intent.LIST in request.intents]
+            reply = AIMessage(
+                content=" ".join(replies.answer_lookup(tool, result, price) for tool, result in shown)
             )
+            return choices.attach(reply, choices.for_late_orders(result for _, result in shown))
         if request.main_intent is Intent.HUMAN:
             discussed = order_under_discussion(messages)
             order = {"order_id": discussed} if discussed else {}
@@ -193,7 +234,8 @@ def _target_orders(
         return (resolved,)
     if not listed:
         return AIMessage(content="I couldn't find any orders on your account.")
-    return AIMessage(content=f"{replies.describe_orders(listed)}\n{question}")
+    reply = AIMessage(content=f"{replies.describe_orders(listed)}\n{question}")
+    return choices.attach(reply, choices.for_orders(listed))
 
 
 def _listed(results: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]] | None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 CAPABILITIES = (
@@ -44,15 +46,37 @@ def nice_date(value: str | None) -> str | None:
     return f"{day:%A}, {day:%B} {day.day}"
 
 
-def _items(order: dict[str, Any]) -> str:
+def is_late(estimate: str | None, today: date | None = None) -> bool:
+    """Whether an estimated delivery date has passed (`today` defaults to the real date)."""
+    try:
+        return estimate is not None and date.fromisoformat(estimate) < (today or date.today())
+    except ValueError:
+        return False
+
+
+def _late(oid: str, estimate: str | None, by: str) -> str:
+    return (
+        f"Order {oid} is late: it shipped{by} and was due by {nice_date(estimate)}. Parcels sometimes take a "
+        "few more days; you can follow it with the tracking number, or I can pass this to our support team."
+    )
+
+
+def items_of(order: dict[str, Any]) -> str:
+    """The names of an order's items, comma-separated."""
     names = [item["name"] for item in order.get("items", [])]
     return ", ".join(names) if names else "your items"
 
 
-def describe_order(order: dict[str, Any]) -> str:
-    """One order's status, in a sentence or two."""
+def describe_order(order: dict[str, Any], today: date | None = None) -> str:
+    """One order's status, in a sentence or two; an estimate in the past says the order is late."""
     oid, status = order["order_id"], order["status"]
-    what = f"Order {oid} ({_items(order)})"
+    what = f"Order {oid} ({items_of(order)})"
+    if status == "shipped" and is_late(order.get("estimated_delivery"), today):
+        tracking = order.get("tracking_number")
+        by = f" with {order.get('carrier', 'the carrier')}" + (
+            f" (tracking number {tracking})" if tracking else ""
+        )
+        return f"{what}: " + _late(oid, order.get("estimated_delivery"), by)
     if status == "shipped":
         text = f"{what} has shipped with {order.get('carrier', 'the carrier')}"
         if order.get("tracking_number"):
@@ -73,11 +97,13 @@ def describe_order(order: dict[str, Any]) -> str:
     return f"{what} is {status}."
 
 
-def describe_shipment(shipment: dict[str, Any]) -> str:
-    """Where a shipment is and when it arrives."""
+def describe_shipment(shipment: dict[str, Any], today: date | None = None) -> str:
+    """Where a shipment is and when it arrives; an estimate in the past says the order is late."""
     oid, status = shipment["order_id"], shipment["status"]
     carrier, tracking = shipment.get("carrier"), shipment.get("tracking_number")
     by = f" with {carrier}" + (f" (tracking number {tracking})" if tracking else "") if carrier else ""
+    if status == "shipped" and is_late(shipment.get("estimated_delivery"), today):
+        return _late(oid, shipment.get("estimated_delivery"), by)
     if status == "shipped":
         arrival = nice_date(shipment.get("estimated_delivery"))
         return f"Order {oid} is on its way{by}." + (f" It should arrive by {arrival}." if arrival else "")
@@ -97,7 +123,7 @@ def describe_orders(orders: list[dict[str, Any]]) -> str:
     for order in orders:
         lines.append(
             f"- Order {order['order_id']} (placed {order['placed_at']}): {order['status']}, "
-            f"{_items(order)}, total {order['total']}"
+            f"{items_of(order)}, total {order['total']}"
         )
     return "\n".join(lines)
 
@@ -142,3 +168,64 @@ def answer_action(tool: str, result: dict[str, Any]) -> str:
     if tool == "request_refund":
         return f"{message} It usually reaches your account within 5 to 7 business days."
     return message
+
+
+def _amount(value: Any) -> Decimal:
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return Decimal(0)
+
+
+def describe_spending(orders: Sequence[dict[str, Any]]) -> str:
+    """What the customer has spent: every order's total but the cancelled ones (never charged)."""
+    charged = [order for order in orders if order.get("status") != "cancelled"]
+    if not charged:
+        return "You haven't spent anything with us yet: there are no charged orders on your account."
+    total = sum((_amount(order.get("total")) for order in charged), Decimal(0))
+    count = f"{len(charged)} order" + ("s" if len(charged) != 1 else "")
+    text = (
+        f"You have spent {total:.2f} in total on {count} ("
+        + ", ".join(f"{order['order_id']}: {order.get('total')}" for order in charged)
+        + ")."
+    )
+    cancelled = [str(order["order_id"]) for order in orders if order.get("status") == "cancelled"]
+    if cancelled:
+        text += f" Cancelled orders ({', '.join(cancelled)}) were never charged."
+    refunded = [str(order["order_id"]) for order in charged if order.get("refund_status")]
+    if refunded:
+        text += f" A refund has been requested for {', '.join(refunded)}."
+    return text
+
+
+def describe_fault(order: dict[str, Any] | None) -> str:
+    """What a customer whose item is faulty can do."""
+    if order is None:
+        return (
+            "I'm sorry to hear that. Tell me which order the item came in and I can request a refund, "
+            "explain our returns policy, or pass this to our support team."
+        )
+    oid, what = order["order_id"], items_of(order)
+    if order.get("status") != "delivered":
+        return (
+            f"I'm sorry to hear that. {describe_order(order)} If something is wrong with it once it arrives, "
+            "I can request a refund or pass this to our support team."
+        )
+    return (
+        f"I'm sorry your {what} (order {oid}) isn't right. As it was delivered, you can return it under our "
+        "returns policy, I can request a refund for it, or I can pass this to our support team."
+    )
+
+
+def describe_reorder(order: dict[str, Any] | None) -> str:
+    """Why the agent cannot order again, and what the customer can do instead."""
+    if order is None:
+        return (
+            "I can't place new orders here, but you can order anything again from our shop's website. "
+            "I can show you your past orders, or pass this to our support team."
+        )
+    return (
+        f"I can't place new orders here, but you can order the {items_of(order)} again from our shop's "
+        f"website (it was order {order['order_id']}, total {order.get('total')}). I can also pass this to "
+        "our support team."
+    )

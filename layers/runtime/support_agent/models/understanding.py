@@ -1,4 +1,5 @@
-"""What the offline model understands of a customer's message: intents, order numbers, a new address."""
+"""What the offline model understands of a message: the intent (nearest paraphrase in the table, with a
+confidence) and the slots (order numbers, a new address, the order an item name points at)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from enum import StrEnum
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from rapidfuzz import fuzz
+
+from support_agent.models import paraphrases
 
 
 class Intent(StrEnum):
@@ -27,50 +31,34 @@ class Intent(StrEnum):
     GREETING = "greeting"
     THANKS = "thanks"
     HELP = "help"
+    SPENDING = "spending"
+    FAULTY = "faulty"
+    REORDER = "reorder"
 
 
 WRITE_INTENTS = frozenset({Intent.MISSING_PARCEL, Intent.CANCEL, Intent.REFUND, Intent.CHANGE_ADDRESS})
 READ_INTENTS = frozenset(
-    {Intent.HUMAN, Intent.POLICY, Intent.LIST, Intent.TRACK, Intent.PRICE, Intent.STATUS}
+    {
+        Intent.HUMAN,
+        Intent.POLICY,
+        Intent.LIST,
+        Intent.TRACK,
+        Intent.PRICE,
+        Intent.STATUS,
+        Intent.SPENDING,
+        Intent.FAULTY,
+        Intent.REORDER,
+    }
 )
-
-_PATTERNS: tuple[tuple[Intent, re.Pattern[str]], ...] = tuple(
-    (intent, re.compile(pattern, re.IGNORECASE))
-    for intent, pattern in (
-        (
-            Intent.HUMAN,
-            r"\b(?:human|real person|a person|representative|operator|customer service)\b"
-            r"|\b(?:talk|speak|chat)\s+(?:to|with)\s+(?:someone|somebody|an? (?:agent|person))\b",
-        ),
-        (
-            Intent.POLICY,
-            r"\bpolic(?:y|ies)\b|\b(?:how|can) (?:do |can )?i return\b|\breturn (?:window|period)\b"
-            r"|\bshipping (?:costs?|fees?|times?)\b",
-        ),
-        (
-            Intent.MISSING_PARCEL,
-            r"^(?!.*\brefund)(?:.*\bnever (?:received|arrived|got|came)\b"
-            r"|.*\b(?:didn't|did not|haven't|have not)\s+(?:received?|got|gotten)\b(?!.*\b(?:email|reply)\b)"
-            r"|.*\b(?:missing|lost|stolen) (?:parcel|package)\b"
-            r"|.*\b(?:parcel|package) (?:is |was )?(?:missing|lost|stolen)\b)",
-        ),
-        (Intent.CANCEL, r"\bcancel"),
-        (Intent.REFUND, r"\brefund|\bmoney back\b|\breimburse"),
-        (Intent.CHANGE_ADDRESS, r"\baddress\b|\b(?:ship|send|deliver)\s+(?:it|them|this|that)\s+to\b"),
-        (
-            Intent.LIST,
-            r"\b(?:list|show|see)\b.*\borders\b|\b(?:my|all|recent)\s+orders\b|\bwhat (?:orders|did i order)",
-        ),
-        (
-            Intent.TRACK,
-            r"\btrack|\bcarrier\b|\barriv|\bwhen will\b|\bwhere(?:'s| is)\b|\beta\b|\bdeliver(?:y|ed)?\b",
-        ),
-        (Intent.PRICE, r"\bhow much\b|\bwhat did i pay\b|\bpaid\b|\bprice\b|\bcharged\b|\bcost\b"),
-        (Intent.STATUS, r"\bstatus\b|\bupdate\b|\bhappen|\bcheck\b|\border\b|\bhow about\b|\bwhat about\b"),
-        (Intent.GREETING, r"^\s*(?:hi|hello|hey|good (?:morning|afternoon|evening))\b"),
-        (Intent.THANKS, r"\bthanks?\b|\bthank you\b|\bcheers\b"),
-        (Intent.HELP, r"\bhelp\b|\bwhat can you do\b"),
-    )
+# The closest paraphrase must score this much (0-100) for the model to act on it, and beat the closest
+# paraphrase of another intent by the margin; below either, the customer is offered choices.
+UNDERSTOOD = 85.0
+MARGIN = 6.0
+# A question about how things stand ("is it cancelled now?") never asks for a change.
+_ASKS_HOW_THINGS_STAND = re.compile(
+    r"^\W*(?:so\s+)?(?:is|isn't|was|wasn't|has|hasn't|have|did|are|were)\b.*"
+    r"\b(?:cancell?ed|refunded|changed|updated|processed|gone through|went through)\b",
+    re.IGNORECASE | re.DOTALL,
 )
 # An order number stands alone: never part of a date (2026-11-22, 22/11/2026), a time, a price or a code.
 _ORDER_ID = re.compile(
@@ -79,37 +67,72 @@ _ORDER_ID = re.compile(
     r"(?<!(?<!\d)\d,)(?<!(?<!\d)\d\d,)(?<!(?<!\d)\d\d\d,)"
     r"#?(\d{3,10})\b(?![\-/.:]\d)(?!,\d{3}(?!\d))"
 )
+_ITEM_SPELLING = 88
 _MOST_RECENT = re.compile(r"\b(?:most recent|latest|newest|last)\b", re.IGNORECASE)
 _WORD = re.compile(r"[a-z]{3,}")
 _ADDRESS = re.compile(
     r"\b(?:address|ship|send|deliver)\b.*?\bto\b[:\s]+(?P<address>.+)$", re.IGNORECASE | re.DOTALL
+)
+_ADDRESS_TAIL = re.compile(
+    r"(?:[\s,]*\b(?:instead|please|thanks|thank you)\b)+[\s.!?]*$|[\s.!?]+$", re.IGNORECASE
 )
 _LOOKS_LIKE_ADDRESS = re.compile(r"\d+\s+\w+.*\w", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """One customer message, understood."""
+    """One customer message, understood.
+
+    Attributes:
+        intents: What the customer asks for, when the model is confident of it (else empty).
+        order_ids: The order numbers the customer typed.
+        new_address: A new shipping address in the message.
+        confidence: How close the message is to the table's nearest paraphrase, 0-1.
+        candidates: The intents it is closest to, best first (the choices to offer when not confident).
+    """
 
     intents: tuple[Intent, ...]
     order_ids: tuple[str, ...]
     new_address: str | None
+    confidence: float = 0.0
+    candidates: tuple[Intent, ...] = ()
 
     @property
     def main_intent(self) -> Intent | None:
-        """The most specific intent, if any."""
+        """The intent the customer asks for, if the model is confident of one."""
         return self.intents[0] if self.intents else None
 
 
 def read_request(text: str) -> Request:
-    """Understand one message."""
-    intents = tuple(intent for intent, pattern in _PATTERNS if pattern.search(text))
+    """Understand one message: the intent from the paraphrase table, the slots from the text."""
     found = _ADDRESS.search(text)
-    address = found.group("address").strip().rstrip(".!") if found else None
+    address: str | None = None
+    if found:
+        candidate = _ADDRESS_TAIL.sub("", found.group("address").strip())
+        if re.search(r"\d", candidate) or re.search(r"\baddress\b", text, re.IGNORECASE):
+            address = candidate or None
     # House numbers in a new address are not order numbers.
-    before_address = text[: found.start("address")] if found else text
+    before_address = text[: found.start("address")] if found and address else text
     order_ids = tuple(dict.fromkeys(_ORDER_ID.findall(before_address)))
-    return Request(intents, order_ids, address or None)
+    masked = _ORDER_ID.sub(f" {paraphrases.NUMBER} ", before_address)
+    if found and address:
+        masked += f" {paraphrases.ADDRESS} "
+    ranked = paraphrases.matches(paraphrases.normalise(masked))
+    candidates = tuple(Intent(match.intent) for match in ranked[:3])
+    best = ranked[0].score if ranked else 0.0
+    runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+    intents: tuple[Intent, ...] = ()
+    if best >= UNDERSTOOD and best - runner_up >= MARGIN:
+        intents = (candidates[0],)
+    if intents and intents[0] in WRITE_INTENTS and _ASKS_HOW_THINGS_STAND.search(text):
+        intents = (Intent.STATUS,)
+    return Request(intents, order_ids, address, best / 100, candidates)
+
+
+def advice_intent(request: Request) -> Intent | None:
+    """The intent when it asks for advice the agent words itself (spending, a faulty item, ordering again)."""
+    intent = request.main_intent
+    return intent if intent in (Intent.SPENDING, Intent.FAULTY, Intent.REORDER) else None
 
 
 def looks_like_address(text: str) -> bool:
@@ -172,7 +195,9 @@ def resolve_order(text: str, orders: Sequence[dict[str, Any]]) -> str | None:
         str(order["order_id"])
         for order in orders
         if any(
-            set(_WORD.findall(str(item.get("name", "")).lower())) & words for item in order.get("items", [])
+            _names(word, words)
+            for item in order.get("items", [])
+            for word in _WORD.findall(str(item.get("name", "")).lower())
         )
     ]
     if len(set(by_item)) == 1:
@@ -181,6 +206,15 @@ def resolve_order(text: str, orders: Sequence[dict[str, Any]]) -> str | None:
         newest = max(orders, key=lambda order: str(order.get("placed_at", "")))
         return str(newest["order_id"])
     return None
+
+
+def _names(item_word: str, words: set[str]) -> bool:
+    """Whether the customer's words name `item_word`, allowing plurals and typos ("lamps", "headphone")."""
+    if item_word in words:
+        return True
+    if len(item_word) < 4:
+        return False
+    return any(len(word) >= 4 and fuzz.ratio(item_word, word) >= _ITEM_SPELLING for word in words)
 
 
 def current_turn(messages: Sequence[BaseMessage]) -> list[BaseMessage]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Protocol
@@ -15,6 +16,8 @@ from typing import Protocol
 from support_agent.orders.model import Action, Order, Ticket, applied, refusal
 
 DEMO_CUSTOMER_ID = "demo-customer"
+_DATE_FIELDS = ("placed_at", "estimated_delivery", "delivered_at")
+_RELATIVE_DATE = re.compile(r"today(?:(?P<days>[+-]\d{1,4}))?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,13 +99,29 @@ def new_ticket(customer_id: str, summary: str, idempotency_key: str, order_id: s
     )
 
 
-def load_demo_orders(path: Path | None = None) -> list[Order]:
-    """Orders from a JSON file (a list of orders); the packaged demo data by default."""
+def load_demo_orders(path: Path | None = None, today: date | None = None) -> list[Order]:
+    """Orders from a JSON file (a list of orders); the packaged demo data by default.
+
+    A date written `today`, `today-10` or `today+2` is that many days from `today` (the real date by default),
+    so the demo data does not age: an order shipped "two days ago" stays so.
+    """
     if path is None:
         text = resources.files("support_agent").joinpath("data/demo_orders.json").read_text("utf-8")
     else:
         text = path.read_text("utf-8")
-    return [Order.model_validate(item) for item in json.loads(text)]
+    day = today or date.today()
+    return [Order.model_validate(_dated(item, day)) for item in json.loads(text)]
+
+
+def _dated(item: dict[str, object], today: date) -> dict[str, object]:
+    """`item` with its relative dates (`today-10`) as ISO dates."""
+    dated = dict(item)
+    for field in _DATE_FIELDS:
+        value = dated.get(field)
+        found = _RELATIVE_DATE.fullmatch(value) if isinstance(value, str) else None
+        if found:
+            dated[field] = (today + timedelta(days=int(found.group("days") or 0))).isoformat()
+    return dated
 
 
 class InMemoryOrderStore:
