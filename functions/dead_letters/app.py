@@ -14,7 +14,6 @@ from chat_runtime.aws.jobs import TurnJob
 
 logger = Logger()
 copy_config_to_registered_loggers(source_logger=logger, include={"chat_runtime", "support_agent"})
-processor = SqsFifoPartialProcessor()
 
 
 def record_handler(record: SQSRecord) -> None:
@@ -24,5 +23,8 @@ def record_handler(record: SQSRecord) -> None:
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
+        event=event,
+        record_handler=record_handler,
+        processor=SqsFifoPartialProcessor(),  # per invocation: a processor holds one batch's results
+        context=context,
     )
