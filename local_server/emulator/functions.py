@@ -137,3 +137,6 @@ def reset_lambda_containers() -> None:
     authorizer = sys.modules.get("lambda_authorizer_app")
     if authorizer is not None:
         authorizer.verifier.cache_clear()
+    dead_letters = sys.modules.get("lambda_dead_letters_app")
+    if dead_letters is not None:
+        dead_letters.stores.cache_clear()

@@ -234,7 +234,7 @@ class ApiGatewaySender:
                         await asyncio.to_thread(self._on_gone)
                     return False
                 if attempt + 1 < self._max_attempts:
-                    # Throttles, 5xx and timeouts: a retry may post the frame twice, which clients skip by seq.
+                    # Throttles, 5xx, timeouts: a retry may post a frame twice; clients skip it by seq.
                     self.stats.retries += 1
                     delay = self._base_delay * 2**attempt * (1 + random.random())
                     await self._sleep(delay if code in THROTTLE_CODES else min(delay, 0.2))

@@ -15,7 +15,7 @@ from chat_runtime.aws import redelivery
 from chat_runtime.aws.connections import ConnectionStore
 from chat_runtime.aws.dynamodb_sessions import DynamoDBSessionManager
 from chat_runtime.aws.frame_log import DynamoDBFrameLog
-from chat_runtime.aws.gateway import management_client
+from chat_runtime.aws.gateway import WORKER, client_config, management_client
 from chat_runtime.aws.jobs import JobKind, TurnJob
 from chat_runtime.aws.sender import ApiGatewaySender, SenderStats
 from chat_runtime.aws.settings import AwsSettings
@@ -70,13 +70,16 @@ class WorkerDeps:
         checkpointer = DynamoDBSaver(
             table_name=settings.checkpoints_table,
             endpoint_url=settings.dynamodb_endpoint_url,
+            boto_config=client_config(WORKER),
             ttl_seconds=settings.session_ttl_seconds or None,
             enable_checkpoint_compression=True,
             s3_offload_config={"bucket_name": settings.checkpoint_bucket}
             if settings.checkpoint_bucket
             else None,
         )
-        dynamodb = boto3.client("dynamodb", endpoint_url=settings.dynamodb_endpoint_url)
+        dynamodb = boto3.client(
+            "dynamodb", endpoint_url=settings.dynamodb_endpoint_url, config=client_config(WORKER)
+        )
         sessions = DynamoDBSessionManager(
             settings.sessions_table, settings.session_ttl_seconds, client=dynamodb
         )
