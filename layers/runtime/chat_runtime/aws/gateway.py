@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
@@ -47,15 +48,26 @@ def management_client(endpoint: str) -> Any:
     return boto3.client("apigatewaymanagementapi", endpoint_url=endpoint, config=client_config(POST))
 
 
-def post_frames(client: Any, connection_id: str, frames: Iterable[ServerFrame]) -> bool:
-    """Post frames in order from a route handler; False when the connection is gone."""
+def post_frames(
+    client: Any, connection_id: str, frames: Iterable[ServerFrame], attempts: int = 4, delay: float = 0.05
+) -> bool:
+    """Post frames in order from a route handler; False when the connection is gone.
+
+    A failed post (throttled, 5xx, timed out) is tried again, `attempts` times in all; after that the error
+    propagates and API Gateway answers the client with its own error message (docs/protocol.md).
+    """
     for frame in frames:
-        try:
-            client.post_to_connection(ConnectionId=connection_id, Data=encode_frame(frame).encode())
-        except Exception as error:
-            if error_code(error) in GONE_CODES:
-                return False
-            raise
+        data = encode_frame(frame).encode()
+        for attempt in range(attempts):
+            try:
+                client.post_to_connection(ConnectionId=connection_id, Data=data)
+                break
+            except Exception as error:
+                if error_code(error) in GONE_CODES:
+                    return False
+                if attempt + 1 == attempts:
+                    raise
+                time.sleep(delay * 2**attempt)
     return True
 
 

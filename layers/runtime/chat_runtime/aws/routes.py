@@ -151,10 +151,8 @@ def on_client_frame(event: dict[str, Any], deps: RouteDeps) -> dict[str, Any]:
             if busy
             else ErrorFrame(code=ErrorCode.INTERNAL_ERROR, message=FAILED)
         )
-        try:
-            post_frames(management_client(endpoint), context.connection_id, [answer])
-        except Exception:
-            logger.exception("could not tell the client either")
+        # Failing this too, the handler raises: API Gateway's own error is then the client's only news.
+        post_frames(management_client(endpoint), context.connection_id, [answer])
         return OK
 
 
