@@ -255,7 +255,7 @@ def dead_letter(deployment: Any, record: dict[str, Any], faults: Faults) -> None
 
 def exchange(
     client: Client, deployment: Any, faults: Faults, crash_rate: float, body: dict[str, Any]
-) -> list:
+) -> list[dict[str, Any]]:
     """Send one frame and return its frames; resend after a route-level refusal, resume when nothing came."""
     tally = client.tally
     tally.messages += 1
