@@ -277,7 +277,8 @@ def exchange(
     if not ends:
         tally.no_outcome += 1
         tally.notes.append(f"no outcome for {body}")
-    numbered = [f for f in ends if f["type"] != "interrupt"]
+    # An unnumbered refusal posted twice (its post timed out after API Gateway took it) is the same frame.
+    numbered = list({json.dumps(f, sort_keys=True): f for f in ends if f["type"] != "interrupt"}.values())
     if len(numbered) > 1:
         tally.extra_terminal += 1
         tally.notes.append(f"{len(numbered)} terminal frames for {body}: {numbered}")
