@@ -106,6 +106,7 @@ bench: install $(LANGGRAPH_VENV)/bin/langgraph
 	$(BIN)/python -m bench.run_aws
 	$(BIN)/python -m bench.cold_start
 	$(BIN)/python -m bench.faults
+	$(BIN)/python -m bench.retries
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis
