@@ -241,3 +241,16 @@ def test_a_refusal_to_a_gone_client_and_a_dead_letter_are_learned_through_resume
         ("internal_error", dead_letter["seq"]),
     ]
     assert deps.sessions.get_state(key) is not None
+
+
+def test_a_disconnect_without_the_fields_aws_may_leave_out_forgets_the_connection(
+    deployment: Deployment,
+) -> None:
+    from tests.support.lambdas import event
+
+    connection = deployment.connect()
+    bare = event("disconnect", connectionId=connection)
+    for name in ("identity", "disconnectStatusCode", "disconnectReason"):
+        bare["requestContext"].pop(name, None)
+    assert deployment.invoke("disconnect", bare) == {"statusCode": 200}
+    assert routes.default_route_deps().connections.get(connection) is None

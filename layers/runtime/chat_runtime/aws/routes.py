@@ -18,7 +18,6 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import (
     APIGatewayWebSocketConnectEventModel,
-    APIGatewayWebSocketDisconnectEventModel,
     APIGatewayWebSocketMessageEventModel,
 )
 from pydantic import Field
@@ -125,9 +124,17 @@ def on_connect(event: dict[str, Any], deps: RouteDeps) -> dict[str, Any]:
 
 
 def on_disconnect(event: dict[str, Any], deps: RouteDeps) -> dict[str, Any]:
-    """Forget the connection (running turns still finish and are saved)."""
-    request = parse(event=event, model=APIGatewayWebSocketDisconnectEventModel)
-    deps.connections.remove(request.request_context.connection_id)
+    """Forget the connection (running turns still finish and are saved).
+
+    Only `requestContext.connectionId` is read: Powertools' model would refuse an event without fields AWS
+    may leave out (`identity`, `disconnectStatusCode`, `disconnectReason`) and leave the row behind.
+    """
+    context = event.get("requestContext") if isinstance(event, dict) else None
+    connection_id = context.get("connectionId") if isinstance(context, dict) else None
+    if not isinstance(connection_id, str) or not connection_id:
+        logger.warning("a $disconnect event without a connection id")
+        return OK
+    deps.connections.remove(connection_id)
     return OK
 
 
