@@ -105,6 +105,8 @@ bench: install $(LANGGRAPH_VENV)/bin/langgraph
 	$(BIN)/python -m bench.bedrock_cost
 	$(BIN)/python -m bench.run_aws
 	$(BIN)/python -m bench.cold_start
+	$(BIN)/python -m bench.faults
+	$(BIN)/python -m bench.retries
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -20,7 +20,6 @@ logger = Logger()
 copy_config_to_registered_loggers(source_logger=logger, include={"chat_runtime", "support_agent"})
 tracer = Tracer()
 metrics = Metrics()
-processor = SqsFifoPartialProcessor()
 idempotency = idempotency_config()
 if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
     default_worker_deps()
@@ -38,5 +37,8 @@ def record_handler(record: SQSRecord) -> None:
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     idempotency.register_lambda_context(context)
     return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
+        event=event,
+        record_handler=record_handler,
+        processor=SqsFifoPartialProcessor(),  # per invocation: a processor holds one batch's results
+        context=context,
     )

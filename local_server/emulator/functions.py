@@ -7,6 +7,7 @@ import copy
 import importlib.util
 import re
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -18,19 +19,33 @@ from local_server.intrinsics import ACCOUNT_ID
 from local_server.stack import ROOT, Stack
 
 REGION = "us-east-1"
+_loading = threading.Lock()
+_loaded: dict[str, ModuleType] = {}
 
 
 def load_handler_module(folder: str) -> ModuleType:
-    """Import `functions/<folder>/app.py` under a unique module name (once per process)."""
-    name = f"lambda_{folder}_app"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "functions" / folder / "app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    """Import `functions/<folder>/app.py` under a unique module name (once per process).
+
+    As Lambda runs a function's init before its first invocation, concurrent first invocations wait for one
+    import to finish: a module is handed out only once it has run to the end.
+    """
+    module = _loaded.get(folder)
+    if module is not None:
+        return module
+    with _loading:
+        if folder not in _loaded:
+            name = f"lambda_{folder}_app"
+            spec = importlib.util.spec_from_file_location(name, ROOT / "functions" / folder / "app.py")
+            assert spec is not None and spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            try:
+                spec.loader.exec_module(module)
+            except BaseException:
+                del sys.modules[name]
+                raise
+            _loaded[folder] = module
+        return _loaded[folder]
 
 
 @dataclass
@@ -122,3 +137,6 @@ def reset_lambda_containers() -> None:
     authorizer = sys.modules.get("lambda_authorizer_app")
     if authorizer is not None:
         authorizer.verifier.cache_clear()
+    dead_letters = sys.modules.get("lambda_dead_letters_app")
+    if dead_letters is not None:
+        dead_letters.stores.cache_clear()

@@ -11,7 +11,13 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
-from chat_runtime.protocol import InterruptFrame, ResumedFrame, ServerFrame
+from chat_runtime.protocol import (
+    ErrorFrame,
+    InterruptFrame,
+    MessageCompleteFrame,
+    ResumedFrame,
+    ServerFrame,
+)
 from chat_runtime.sessions import SessionRecord, ThreadStatus
 
 if TYPE_CHECKING:  # the route handlers import this module and must not load LangGraph
@@ -55,18 +61,43 @@ class InMemoryFrameLog:
         return [f for f in kept if (f.seq or 0) > after_seq and (f.seq or 0) >= first_seq]
 
 
-class SequencedSink:
-    """Numbers a turn's frames, keeps them in the log, and passes them on."""
+TURN_ENDS = (MessageCompleteFrame, InterruptFrame, ErrorFrame)
+"""The frames that end a turn (a turn ends with one, or with its pending `interrupt` frames)."""
 
-    def __init__(self, inner: FrameSink, log: FrameLog | None, key: str, first_seq: int) -> None:
+
+class SequencedSink:
+    """Numbers a turn's frames, keeps them in the log, and passes them on.
+
+    With `hold_ending`, the turn's ending (its first terminal frame and whatever follows) is numbered but
+    held in `held` until `release()`: the caller records the turn's end first, so an attempt that fails
+    before that record never tells the client how the turn ended (its retry does).
+    """
+
+    def __init__(
+        self, inner: FrameSink, log: FrameLog | None, key: str, first_seq: int, *, hold_ending: bool = False
+    ) -> None:
         self._inner = inner
         self._log = log
         self._key = key
+        self._hold_ending = hold_ending
+        self.held: list[ServerFrame] = []
         self.last_seq = first_seq - 1
 
     async def __call__(self, frame: ServerFrame) -> None:
         self.last_seq += 1
         numbered = frame.model_copy(update={"seq": self.last_seq})
+        if self._hold_ending and (self.held or isinstance(numbered, TURN_ENDS)):
+            self.held.append(numbered)
+            return
+        await self._pass_on(numbered)
+
+    async def release(self) -> None:
+        """Send the held ending on."""
+        held, self.held = self.held, []
+        for frame in held:
+            await self._pass_on(frame)
+
+    async def _pass_on(self, numbered: ServerFrame) -> None:
         if self._log is not None:
             self._log.record(self._key, [numbered])
         await self._inner(numbered)

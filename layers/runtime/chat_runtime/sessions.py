@@ -106,6 +106,10 @@ class SessionRecord:
         owner: The principal that started the thread, when the transport knows one.
         last_seq: The `seq` of the thread's last numbered frame.
         turn_first_seq: The `seq` the latest turn started at (replay starts there).
+        request_id: The transport's id of the request that started the latest turn (None: not tracked).
+        ended_requests: The latest requests whose turn end (or refusal) was recorded, newest last: a
+            redelivered job found here has already said its last word.
+        ending: The frames that ended the latest tracked turn (its terminal frame, numbered), as sent.
     """
 
     thread_id: str
@@ -117,6 +121,9 @@ class SessionRecord:
     owner: str | None = None
     last_seq: int = 0
     turn_first_seq: int = 1
+    request_id: str | None = None
+    ended_requests: tuple[str, ...] = ()
+    ending: tuple[str, ...] = ()
 
     def transition(
         self, status: ThreadStatus, pending_interrupts: tuple[PendingInterrupt, ...] = ()
@@ -131,6 +138,15 @@ class SessionRecord:
     def is_expired(self, now: float) -> bool:
         """Whether a frame arriving at `now` finds this session expired (TTL 0: any later frame)."""
         return now >= self.expires_at and now > self.last_active_at
+
+
+MAX_ENDED_REQUESTS = 32
+
+
+def ended(record: SessionRecord, request_id: str, ending: tuple[str, ...] = ()) -> SessionRecord:
+    """`record` with `request_id` remembered as ended (the oldest forgotten past `MAX_ENDED_REQUESTS`)."""
+    remembered = (*[r for r in record.ended_requests if r != request_id], request_id)
+    return replace(record, ended_requests=remembered[-MAX_ENDED_REQUESTS:], ending=ending)
 
 
 class SessionManager(Protocol):

@@ -20,9 +20,9 @@ from chat_runtime.auth import thread_key
 from chat_runtime.checkpoints import scope_checkpoints
 from chat_runtime.control import TurnControl
 from chat_runtime.engine import FrameSink, TurnGraph, TurnOutcome, pending_interrupts, run_turn, thread_config
-from chat_runtime.protocol import InterruptResponseFrame, MessageFrame, StateFrame
+from chat_runtime.protocol import InterruptResponseFrame, MessageFrame, StateFrame, encode_frame
 from chat_runtime.replay import FrameLog, SequencedSink
-from chat_runtime.sessions import SessionManager, SessionRecord, ThreadStatus
+from chat_runtime.sessions import SessionManager, SessionRecord, ThreadStatus, ended
 
 DEFAULT_MAX_TURN_SECONDS = 120.0
 
@@ -58,6 +58,7 @@ class TurnRunner:
         configurable: Mapping[str, Any] | None = None,
         owner: str | None = None,
         control: TurnControl | None = None,
+        request_id: str | None = None,
     ) -> TurnOutcome | None:
         """Admit `frame`, run its turn and store the thread's new status.
 
@@ -67,6 +68,8 @@ class TurnRunner:
             configurable: Transport facts for the run's config (e.g. `customer_id`).
             owner: The authenticated principal; threads are scoped to it (None: the demo's single user).
             control: Lets the transport cancel the turn while it runs.
+            request_id: The transport's id of the request (AWS: API Gateway's). When given, the turn's
+                ending is sent only once the session records it together with this id.
 
         Returns:
             The turn's outcome, or None when the frame was refused.
@@ -91,11 +94,13 @@ class TurnRunner:
             return None
         previous = record or SessionRecord(key, owner=owner)
         first_seq = previous.last_seq + 1
-        running = replace(previous.transition(ThreadStatus.RUNNING), turn_first_seq=first_seq)
+        running = replace(
+            previous.transition(ThreadStatus.RUNNING), turn_first_seq=first_seq, request_id=request_id
+        )
         if self.frame_log is not None:
             self.frame_log.begin_turn(key, first_seq)
         running = self.sessions.touch(running)
-        numbered = SequencedSink(sink, self.frame_log, key, first_seq)
+        numbered = SequencedSink(sink, self.frame_log, key, first_seq, hold_ending=request_id is not None)
         outcome = await run_turn(
             self.graph,
             thread_id,
@@ -110,7 +115,10 @@ class TurnRunner:
         )
         status = ThreadStatus.AWAITING_APPROVAL if outcome.pending_interrupts else ThreadStatus.IDLE
         finished = replace(running.transition(status, outcome.pending_interrupts), last_seq=numbered.last_seq)
+        if request_id is not None:
+            finished = ended(finished, request_id, tuple(encode_frame(f) for f in numbered.held))
         self.sessions.touch(finished)
+        await numbered.release()
         return outcome
 
     async def read_state(

@@ -70,6 +70,39 @@ class DynamoDBSessionManager:
         )
         return stored
 
+    def raise_last_seq(self, thread_key: str, seq: int) -> None:
+        """Raise the thread's `last_seq` to `seq` (never lower it): numbers up to `seq` are taken."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._client.update_item(
+                TableName=self.table_name,
+                Key={"thread_id": {"S": thread_key}},
+                UpdateExpression="SET last_seq = :seq",
+                ConditionExpression="attribute_exists(thread_id) AND "
+                "(attribute_not_exists(last_seq) OR last_seq < :seq)",
+                ExpressionAttributeValues={":seq": {"N": str(seq)}},
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+
+    def mark_ended(self, record: SessionRecord) -> None:
+        """Store `record`'s `last_seq`, `ended_requests` and `ending` only (a refusal: nothing else changes,
+        the expiry does not slide)."""
+        item = _item(record)
+        self._client.update_item(
+            TableName=self.table_name,
+            Key={"thread_id": {"S": record.thread_id}},
+            UpdateExpression="SET last_seq = :seq, ended_requests = :ended, ending = :ending",
+            ConditionExpression="attribute_exists(thread_id)",
+            ExpressionAttributeValues={
+                ":seq": item["last_seq"],
+                ":ended": item["ended_requests"],
+                ":ending": item["ending"],
+            },
+        )
+
     def set_follower(self, thread_key: str, connection_id: str) -> None:
         """Ask the thread's running turn to continue on `connection_id` (after a reconnect)."""
         self._client.update_item(
@@ -132,9 +165,13 @@ def _item(record: SessionRecord) -> dict[str, Any]:
         "ttl": {"N": str(int(record.expires_at) + TOMBSTONE_GRACE_SECONDS)},
         "last_seq": {"N": str(record.last_seq)},
         "turn_first_seq": {"N": str(record.turn_first_seq)},
+        "ended_requests": {"S": json.dumps(record.ended_requests)},
+        "ending": {"S": json.dumps(record.ending)},
     }
     if record.owner is not None:
         item["owner"] = {"S": record.owner}
+    if record.request_id is not None:
+        item["request_id"] = {"S": record.request_id}
     return item
 
 
@@ -153,4 +190,7 @@ def _record(item: dict[str, Any]) -> SessionRecord:
         owner=item.get("owner", {}).get("S"),
         last_seq=int(item.get("last_seq", {}).get("N", "0")),
         turn_first_seq=int(item.get("turn_first_seq", {}).get("N", "1")),
+        request_id=item.get("request_id", {}).get("S"),
+        ended_requests=tuple(json.loads(item.get("ended_requests", {}).get("S", "[]"))),
+        ending=tuple(json.loads(item.get("ending", {}).get("S", "[]"))),
     )

@@ -59,6 +59,19 @@ class DynamoDBFrameLog:
                     break
                 pending = unprocessed
 
+    def highest_seq(self, key: str) -> int:
+        """The highest `seq` logged for the thread (0 when none)."""
+        page = self._client.query(
+            TableName=self.table_name,
+            KeyConditionExpression="thread_key = :key",
+            ExpressionAttributeValues={":key": {"S": key}},
+            ProjectionExpression="seq",
+            ScanIndexForward=False,
+            Limit=1,
+            ConsistentRead=True,
+        )
+        return int(page["Items"][0]["seq"]["N"]) if page["Items"] else 0
+
     def after(self, key: str, after_seq: int, first_seq: int) -> list[ServerFrame]:
         """The frames from `first_seq` on with a `seq` above `after_seq`, in order."""
         query: dict[str, Any] = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
@@ -44,16 +45,56 @@ def management_client(endpoint: str) -> Any:
     """A (cached) `apigatewaymanagementapi` client for `endpoint`."""
     import boto3
 
-    return boto3.client("apigatewaymanagementapi", endpoint_url=endpoint)
+    return boto3.client("apigatewaymanagementapi", endpoint_url=endpoint, config=client_config(POST))
 
 
-def post_frames(client: Any, connection_id: str, frames: Iterable[ServerFrame]) -> bool:
-    """Post frames in order from a route handler; False when the connection is gone."""
+def post_frames(
+    client: Any, connection_id: str, frames: Iterable[ServerFrame], attempts: int = 4, delay: float = 0.05
+) -> bool:
+    """Post frames in order from a route handler; False when the connection is gone.
+
+    A failed post (throttled, 5xx, timed out) is tried again, `attempts` times in all; after that the error
+    propagates and API Gateway answers the client with its own error message (docs/protocol.md).
+    """
     for frame in frames:
-        try:
-            client.post_to_connection(ConnectionId=connection_id, Data=encode_frame(frame).encode())
-        except Exception as error:
-            if error_code(error) in GONE_CODES:
-                return False
-            raise
+        data = encode_frame(frame).encode()
+        for attempt in range(attempts):
+            try:
+                client.post_to_connection(ConnectionId=connection_id, Data=data)
+                break
+            except Exception as error:
+                if error_code(error) in GONE_CODES:
+                    return False
+                if attempt + 1 == attempts:
+                    raise
+                time.sleep(delay * 2**attempt)
     return True
+
+
+ROUTE = "route"
+WORKER = "worker"
+POST = "post"
+
+
+def client_config(role: str) -> Any:
+    """The botocore retry and timeout settings of each caller (docs/performance.md has what they absorb).
+
+    - `route`: a route handler answers well inside its 10 s Lambda timeout and API Gateway's 29 s, so three
+      attempts (standard mode: exponential backoff with jitter, retrying throttles, 5xx and timeouts) with
+      1 s to connect and 2 s to read; what is left is answered with `service_busy`.
+    - `worker`: the worker has 120 s; adaptive mode adds client-side rate limiting under sustained
+      throttling, five attempts, 2 s to connect, 10 s to read (a checkpoint write can be large).
+    - `post`: `post_to_connection` is retried by the sender itself (throttles with backoff, 410 never), so
+      botocore makes two attempts, 1 s to connect, 3 s to read.
+    """
+    from botocore.config import Config
+
+    if role == WORKER:
+        return Config(
+            retries={"mode": "adaptive", "total_max_attempts": 5}, connect_timeout=2, read_timeout=10
+        )
+    if role == POST:
+        return Config(
+            retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=1, read_timeout=3
+        )
+    return Config(retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=1, read_timeout=2)

@@ -18,7 +18,6 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import (
     APIGatewayWebSocketConnectEventModel,
-    APIGatewayWebSocketDisconnectEventModel,
     APIGatewayWebSocketMessageEventModel,
 )
 from pydantic import Field
@@ -28,7 +27,15 @@ from chat_runtime.auth import thread_key
 from chat_runtime.aws.connections import ConnectionStore
 from chat_runtime.aws.dynamodb_sessions import DynamoDBSessionManager
 from chat_runtime.aws.frame_log import DynamoDBFrameLog
-from chat_runtime.aws.gateway import THROTTLE_CODES, endpoint_url, error_code, management_client, post_frames
+from chat_runtime.aws.gateway import (
+    ROUTE,
+    THROTTLE_CODES,
+    client_config,
+    endpoint_url,
+    error_code,
+    management_client,
+    post_frames,
+)
 from chat_runtime.aws.jobs import JobKind, TurnJob, enqueue
 from chat_runtime.aws.settings import AwsSettings
 from chat_runtime.limits import DEFAULT_BURST, DEFAULT_FRAMES_PER_SECOND, rate_limited, token_expired
@@ -59,6 +66,7 @@ class ConnectEvent(APIGatewayWebSocketConnectEventModel):
 UNAUTHORIZED = {"statusCode": 401}
 RATE_WINDOW_SECONDS = 10
 BUSY = "The service is busy right now. Please try again in a moment."
+FAILED = "Sorry, we could not take that message. Please send it again."
 
 
 @dataclass
@@ -79,12 +87,9 @@ class RouteDeps:
     def from_settings(cls, settings: AwsSettings) -> RouteDeps:
         """Clients for the tables and the queue the settings name."""
         import boto3
-        from botocore.config import Config
 
         # A route handler must answer quickly: three attempts with standard backoff, then a clear error.
-        fast = Config(
-            retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=2, read_timeout=5
-        )
+        fast = client_config(ROUTE)
         dynamodb = boto3.client("dynamodb", endpoint_url=settings.dynamodb_endpoint_url, config=fast)
         return cls(
             sessions=DynamoDBSessionManager(
@@ -121,28 +126,53 @@ def on_connect(event: dict[str, Any], deps: RouteDeps) -> dict[str, Any]:
 
 
 def on_disconnect(event: dict[str, Any], deps: RouteDeps) -> dict[str, Any]:
-    """Forget the connection (running turns still finish and are saved)."""
-    request = parse(event=event, model=APIGatewayWebSocketDisconnectEventModel)
-    deps.connections.remove(request.request_context.connection_id)
+    """Forget the connection (running turns still finish and are saved).
+
+    Only `requestContext.connectionId` is read: Powertools' model would refuse an event without fields AWS
+    may leave out (`identity`, `disconnectStatusCode`, `disconnectReason`) and leave the row behind.
+    """
+    context = event.get("requestContext") if isinstance(event, dict) else None
+    connection_id = context.get("connectionId") if isinstance(context, dict) else None
+    if not isinstance(connection_id, str) or not connection_id:
+        logger.warning("a $disconnect event without a connection id")
+        return OK
+    deps.connections.remove(connection_id)
     return OK
 
 
 def on_client_frame(event: dict[str, Any], deps: RouteDeps) -> dict[str, Any]:
-    """Validate one client frame; refuse it on the socket or queue its turn. Always answers 200."""
-    from botocore.exceptions import ClientError
+    """Validate one client frame; refuse it on the socket or queue its turn. Always answers 200.
 
+    Every failure the handler can catch is answered with a protocol error: `service_busy` for throttling
+    and timeouts, `internal_error` for anything else; API Gateway's own `Internal server error` is left for
+    what no handler can catch (docs/protocol.md).
+    """
     request = parse(event=event, model=APIGatewayWebSocketMessageEventModel)
     context = request.request_context
     endpoint = endpoint_url(context.domain_name, context.stage)
     try:
         return _on_client_frame(request, endpoint, deps)
-    except ClientError as error:
-        if error_code(error) not in THROTTLE_CODES:
-            raise
-        logger.warning("throttled after retries: %s", error_code(error))
-        busy = ErrorFrame(code=ErrorCode.SERVICE_BUSY, message=BUSY)
-        post_frames(management_client(endpoint), context.connection_id, [busy])
+    except Exception as error:
+        busy = transient(error)
+        logger.warning("could not handle a frame: %s", error_code(error) or type(error).__name__)
+        answer = (
+            ErrorFrame(code=ErrorCode.SERVICE_BUSY, message=BUSY)
+            if busy
+            else ErrorFrame(code=ErrorCode.INTERNAL_ERROR, message=FAILED)
+        )
+        # Failing this too, the handler raises: API Gateway's own error is then the client's only news.
+        post_frames(management_client(endpoint), context.connection_id, [answer])
         return OK
+
+
+def transient(error: BaseException) -> bool:
+    """Throttling, a 5xx or a timeout: the same frame may well succeed in a moment."""
+    from botocore.exceptions import ConnectionError, HTTPClientError
+
+    if isinstance(error, HTTPClientError | ConnectionError):
+        return True
+    status = getattr(error, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return error_code(error) in THROTTLE_CODES or int(status or 0) >= 500
 
 
 def _on_client_frame(
@@ -191,13 +221,29 @@ def _on_client_frame(
         decision = admit(frame, record, deps.sessions.now())
         if isinstance(decision, Rejected):
             if decision.error.code is ErrorCode.SESSION_EXPIRED:
-                enqueue(
+                enqueue_surely(
                     deps.sqs, deps.queue_url, job.model_copy(update={"kind": JobKind.PURGE, "frame": None})
                 )
             return reply(decision.error.to_frame(), *decision.resend)
-    enqueue(deps.sqs, deps.queue_url, job)
+    enqueue_surely(deps.sqs, deps.queue_url, job)
     logger.info("queued a turn", extra={"thread_id": frame.thread_id, "connection_id": connection_id})
     return OK
+
+
+def enqueue_surely(sqs: Any, queue_url: str, job: TurnJob, attempts: int = 5) -> None:
+    """Queue `job`, retrying transient failures with the same deduplication id.
+
+    A `SendMessage` that timed out may have been accepted: its retry (same `MessageDeduplicationId`, within
+    SQS's five-minute window) is dropped by SQS instead of queueing the turn twice.
+    """
+    for attempt in range(attempts):
+        try:
+            enqueue(sqs, queue_url, job)
+            return
+        except Exception as error:
+            if attempt + 1 == attempts or not transient(error):
+                raise
+            time.sleep(0.05 * 2**attempt)
 
 
 def _body(request: APIGatewayWebSocketMessageEventModel) -> str | bytes:

@@ -118,7 +118,7 @@ class ApiGatewaySender:
             self._last_post = loop.time()
             frames = self._coalesce(batch)
             if self._record is not None and frames:
-                await asyncio.to_thread(self._record, frames)
+                await self._logged(frames)
             if self.stats.gone and not await self._switched_to_follower():
                 self._unsent.extend(frames)
                 self.stats.dropped += len(frames)
@@ -129,6 +129,24 @@ class ApiGatewaySender:
                     self.stats.dropped += len(frames) - index - 1
                     await self._switched_to_follower()  # the client may already be back
                     break
+
+    async def _logged(self, frames: list[ServerFrame]) -> None:
+        """Write frames to the frame log before posting them, retrying with backoff.
+
+        A frame is never posted unlogged: if the log stays unavailable the error ends the job, whose retry
+        numbers its frames after every `seq` logged (a client may hold a posted frame's `seq`).
+        """
+        assert self._record is not None
+        for attempt in range(self._max_attempts):
+            try:
+                await asyncio.to_thread(self._record, frames)
+                return
+            except Exception as error:
+                if attempt + 1 == self._max_attempts:
+                    raise
+                logger.warning("writing the frame log failed (%s); retrying", error_code(error) or error)
+                self.stats.retries += 1
+                await self._sleep(self._base_delay * 2**attempt * (1 + random.random()))
 
     async def _switched_to_follower(self) -> bool:
         """After a 410: move to the connection the client resumed on, and send it what was not delivered."""
@@ -215,11 +233,14 @@ class ApiGatewaySender:
                     if self._on_gone is not None:
                         await asyncio.to_thread(self._on_gone)
                     return False
-                if code in THROTTLE_CODES and attempt + 1 < self._max_attempts:
+                if attempt + 1 < self._max_attempts:
+                    # Throttles, 5xx, timeouts: a retry may post a frame twice; clients skip it by seq.
                     self.stats.retries += 1
-                    await self._sleep(self._base_delay * 2**attempt * (1 + random.random()))
+                    delay = self._base_delay * 2**attempt * (1 + random.random())
+                    await self._sleep(delay if code in THROTTLE_CODES else min(delay, 0.2))
                     continue
-                logger.exception("post_to_connection failed (%s); frame dropped", code)
+                # The frame is in the frame log: the client gets it through `resume`.
+                logger.exception("post_to_connection failed (%s); frame left to resume", code)
                 self.stats.dropped += 1
                 return True
         return True

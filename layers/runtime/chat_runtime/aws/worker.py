@@ -6,20 +6,22 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from chat_runtime.auth import thread_key
+from chat_runtime.aws import redelivery
 from chat_runtime.aws.connections import ConnectionStore
 from chat_runtime.aws.dynamodb_sessions import DynamoDBSessionManager
 from chat_runtime.aws.frame_log import DynamoDBFrameLog
-from chat_runtime.aws.gateway import management_client
+from chat_runtime.aws.gateway import WORKER, client_config, management_client
 from chat_runtime.aws.jobs import JobKind, TurnJob
 from chat_runtime.aws.sender import ApiGatewaySender, SenderStats
 from chat_runtime.aws.settings import AwsSettings
-from chat_runtime.engine import FrameSink, TurnOutcome
-from chat_runtime.protocol import InterruptResponseFrame, ServerFrame, TokenFrame
+from chat_runtime.engine import FrameSink, TurnOutcome, TurnStatus, pending_interrupts, thread_config
+from chat_runtime.protocol import InterruptResponseFrame, ServerFrame, TokenFrame, encode_frame
+from chat_runtime.sessions import ThreadStatus, ended
 from chat_runtime.turns import TurnRunner
 
 if TYPE_CHECKING:
@@ -68,13 +70,16 @@ class WorkerDeps:
         checkpointer = DynamoDBSaver(
             table_name=settings.checkpoints_table,
             endpoint_url=settings.dynamodb_endpoint_url,
+            boto_config=client_config(WORKER),
             ttl_seconds=settings.session_ttl_seconds or None,
             enable_checkpoint_compression=True,
             s3_offload_config={"bucket_name": settings.checkpoint_bucket}
             if settings.checkpoint_bucket
             else None,
         )
-        dynamodb = boto3.client("dynamodb", endpoint_url=settings.dynamodb_endpoint_url)
+        dynamodb = boto3.client(
+            "dynamodb", endpoint_url=settings.dynamodb_endpoint_url, config=client_config(WORKER)
+        )
         sessions = DynamoDBSessionManager(
             settings.sessions_table, settings.session_ttl_seconds, client=dynamodb
         )
@@ -100,7 +105,10 @@ class WorkerDeps:
 
 
 async def process_job(job: TurnJob, deps: WorkerDeps) -> TurnReport:
-    """Run one job: a turn (streamed to the job's connection) or the purge of an expired thread."""
+    """Run one job: a turn (streamed to the job's connection) or the purge of an expired thread.
+
+    A redelivered job never says a second last word (`chat_runtime.aws.redelivery`).
+    """
     started = time.monotonic()
     key = thread_key(job.thread_id, job.owner)
     if job.kind is JobKind.PURGE or job.frame is None:
@@ -114,16 +122,28 @@ async def process_job(job: TurnJob, deps: WorkerDeps) -> TurnReport:
     async with ApiGatewaySender(
         client, job.connection_id, on_gone=on_gone, record=record, follower=follower
     ) as sender:
+        settled, outcome = await _redelivered(job, deps, key, sender)
+        if not settled:
+            refusals: list[ServerFrame] = []
 
-        async def timed(frame: ServerFrame) -> None:
-            if isinstance(frame, TokenFrame) and not first_token:
-                first_token.append(time.monotonic() - started)
-            await sender(frame)
+            async def timed(frame: ServerFrame) -> None:
+                if frame.seq is None:  # a refusal: numbered and recorded below, then sent
+                    refusals.append(frame)
+                    return
+                if isinstance(frame, TokenFrame) and not first_token:
+                    first_token.append(time.monotonic() - started)
+                await sender(frame)
 
-        sink: FrameSink = timed
-        outcome = await deps.runner.handle(
-            job.frame, sink, configurable={"customer_id": job.customer_id}, owner=job.owner
-        )
+            sink: FrameSink = timed
+            outcome = await deps.runner.handle(
+                job.frame,
+                sink,
+                configurable={"customer_id": job.customer_id},
+                owner=job.owner,
+                request_id=job.request_id,
+            )
+            for frame in _recorded_refusal(deps.sessions, key, refusals, job.request_id):
+                await sender(frame)
     session = deps.sessions.get_state(key)
     if outcome is None and session is not None and session.is_expired(deps.sessions.now()):
         await asyncio.to_thread(deps.checkpointer.delete_thread, key)
@@ -131,6 +151,51 @@ async def process_job(job: TurnJob, deps: WorkerDeps) -> TurnReport:
     return TurnReport(
         outcome, time.monotonic() - started, first_token[0] if first_token else None, sender.stats, approved
     )
+
+
+async def _redelivered(
+    job: TurnJob, deps: WorkerDeps, key: str, sink: FrameSink
+) -> tuple[bool, TurnOutcome | None]:
+    """Settle a job an earlier attempt already ended, or whose run finished before the attempt died.
+
+    Returns whether the job is settled (not to be run), and the outcome it reported (None: it had ended).
+    """
+    record = deps.sessions.get_state(key)
+    if record is None:
+        return False, None
+    if job.request_id in record.ended_requests:
+        for frame in redelivery.recorded_ending(record, deps.frames, key):
+            await sink(frame)
+        return True, None
+    if record.status is not ThreadStatus.RUNNING:
+        return False, None
+    record = redelivery.raise_last_seq(record, deps.sessions, deps.frames)
+    state = await deps.runner.graph.aget_state(thread_config(key))
+    if not redelivery.finished_run(record, state, job.request_id):
+        return False, None
+    pending = pending_interrupts(state)
+    frames = redelivery.outcome_frames(job.thread_id, state, pending)
+    for frame in redelivery.finish_from_checkpoint(record, deps.sessions, frames, pending, job.request_id):
+        await sink(frame)
+    return True, TurnOutcome(TurnStatus.INTERRUPTED if pending else TurnStatus.COMPLETED, pending)
+
+
+def _recorded_refusal(
+    sessions: DynamoDBSessionManager, key: str, refusals: list[ServerFrame], request_id: str
+) -> list[ServerFrame]:
+    """A refusal numbered in its thread and recorded as the request's end (a thread never seen: as is)."""
+    record = sessions.get_state(key) if refusals else None
+    if record is None:
+        return refusals
+    numbered = [f.model_copy(update={"seq": record.last_seq + i}) for i, f in enumerate(refusals, 1)]
+    sessions.mark_ended(
+        ended(
+            replace(record, last_seq=record.last_seq + len(numbered)),
+            request_id,
+            tuple(encode_frame(f) for f in numbered),
+        )
+    )
+    return numbered
 
 
 def publish_metrics(report: TurnReport, metrics: Any) -> None:
