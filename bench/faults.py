@@ -94,10 +94,11 @@ class Faults:
 def stack() -> Iterator[Any]:
     """The template's resources under moto, one customer's copy of two orders per conversation."""
     import os
+    from unittest import mock
 
     from moto import mock_aws
 
-    for name, value in {
+    settings = {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
@@ -106,24 +107,25 @@ def stack() -> Iterator[Any]:
         "POWERTOOLS_SERVICE_NAME": "ws-support-agent",
         "POWERTOOLS_LOG_LEVEL": "CRITICAL",
         "LOG_LEVEL": "CRITICAL",
-    }.items():
-        os.environ[name] = value
-    import boto3
+    }
+    # The functions' environment lives only as long as the stack: a caller's (a test's) is given back after.
+    with mock.patch.dict(os.environ, settings):
+        import boto3
 
-    from local_server.emulator.functions import reset_lambda_containers
-    from local_server.stack import create_stack
-    from tests.support.lambdas import Deployment
+        from local_server.emulator.functions import reset_lambda_containers
+        from local_server.stack import create_stack
+        from tests.support.lambdas import Deployment
 
-    with mock_aws():
-        session = boto3.Session(region_name="us-east-1")
-        created = create_stack(session)
-        for function_id in ("MessageFunction", "AgentWorkerFunction"):
-            os.environ.update(created.environment(function_id))
-        reset_lambda_containers()
-        deployment = Deployment(created, session)
-        with deployment.iam.installed():
-            yield deployment
-        reset_lambda_containers()
+        with mock_aws():
+            session = boto3.Session(region_name="us-east-1")
+            created = create_stack(session)
+            for function_id in ("MessageFunction", "AgentWorkerFunction"):
+                os.environ.update(created.environment(function_id))
+            reset_lambda_containers()
+            deployment = Deployment(created, session)
+            with deployment.iam.installed():
+                yield deployment
+            reset_lambda_containers()
 
 
 def seed_orders(deployment: Any, index: int) -> tuple[str, str, str]:
