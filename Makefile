@@ -67,8 +67,12 @@ build: install $(SAM_VENV)/bin/sam
 	@size=$$(du -sb .aws-sam/build/RuntimeLayer | cut -f1); \
 	  echo "layer unzipped: $$size bytes (limit $(LAYER_LIMIT_BYTES))"; \
 	  test $$size -lt $(LAYER_LIMIT_BYTES)
+	@echo "$(DEPLOY_NEXT)"
 
 CONFIG_ENV ?= default
+# What to run after a build, instead of the `sam deploy --guided` that sam build suggests (docs/deploy.md).
+DEPLOY_NEXT := Next: make deploy PARAMS=\"JwtSecretParameter=...\" [CONFIG_ENV=prod], not the --guided deploy that \
+  sam build suggests above (it skips make deploy's merge of samconfig.toml's parameters with yours)
 PARAMS ?=
 # Build, then sam deploy with samconfig.toml's parameters for CONFIG_ENV and PARAMS="Key=Value ..." over them
 # (sam's own --parameter-overrides would replace samconfig's instead of adding to them).

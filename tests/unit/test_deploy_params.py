@@ -111,3 +111,15 @@ def test_every_config_env_the_guide_names_is_in_samconfig() -> None:
     named = set(re.findall(r"`(\w+)` config\b", guide))
     named |= set(re.findall(r"(?:CONFIG_ENV=|--config-env )(\w+)", guide))
     assert named and named <= envs, named - envs
+
+
+def test_after_a_build_make_says_to_deploy_with_make_deploy_not_sams_guided_deploy() -> None:
+    plan = subprocess.run(["make", "-n", "build"], cwd=ROOT, capture_output=True, text=True, check=True)
+    last = plan.stdout.strip().splitlines()[-1]
+    assert last.startswith('echo "Next: make deploy PARAMS=')
+    assert "not the --guided deploy that sam build suggests" in last
+    said = subprocess.run(["sh", "-c", last], capture_output=True, text=True, check=True).stdout
+    assert said.startswith('Next: make deploy PARAMS="JwtSecretParameter=..." [CONFIG_ENV=prod], not')
+    guide = (ROOT / "docs" / "deploy.md").read_text("utf-8")
+    advice = "`sam build` ends by suggesting `sam deploy --guided`: do not follow it, run `make deploy`"
+    assert advice in guide
