@@ -14,7 +14,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 LANGGRAPH_VENV := .tools/langgraph
 
-.PHONY: install run run-aws test lint build deploy browser bench audit clean
+.PHONY: install run run-aws test lint build deploy deploy-params browser bench audit clean
 
 install: $(STAMP)
 
@@ -67,14 +67,22 @@ build: install $(SAM_VENV)/bin/sam
 	@size=$$(du -sb .aws-sam/build/RuntimeLayer | cut -f1); \
 	  echo "layer unzipped: $$size bytes (limit $(LAYER_LIMIT_BYTES))"; \
 	  test $$size -lt $(LAYER_LIMIT_BYTES)
+	@echo "$(DEPLOY_NEXT)"
 
 CONFIG_ENV ?= default
+# What to run after a build, instead of the `sam deploy --guided` that sam build suggests (docs/deploy.md).
+DEPLOY_NEXT := Next: make deploy PARAMS=\"JwtSecretParameter=...\" [CONFIG_ENV=prod], not the --guided deploy that \
+  sam build suggests above (it skips make deploy's merge of samconfig.toml's parameters with yours)
 PARAMS ?=
 # Build, then sam deploy with samconfig.toml's parameters for CONFIG_ENV and PARAMS="Key=Value ..." over them
 # (sam's own --parameter-overrides would replace samconfig's instead of adding to them).
-deploy: build
-	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam deploy --config-env $(CONFIG_ENV) \
-	  --parameter-overrides "$$($(BIN)/python scripts/deploy_params.py --config-env $(CONFIG_ENV) $(PARAMS))"
+# An unknown CONFIG_ENV or a bad PARAMS pair stops the deploy before the build, not after it.
+deploy: install deploy-params build
+	params="$$($(BIN)/python scripts/deploy_params.py --config-env $(CONFIG_ENV) $(PARAMS))" && \
+	  SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam deploy --config-env $(CONFIG_ENV) --parameter-overrides "$$params"
+
+deploy-params: install
+	@$(BIN)/python scripts/deploy_params.py --config-env $(CONFIG_ENV) $(PARAMS) >/dev/null
 
 AUDIT_VENV := .tools/audit
 # checkov findings that stay, each with its reason in docs/security.md; any other finding fails the audit.
@@ -96,17 +104,14 @@ $(LANGGRAPH_VENV)/bin/langgraph: requirements/bench.txt layers/runtime/requireme
 	$(LANGGRAPH_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/bench.txt
 	@touch $@
 
-# Every benchmark, side by side with its baseline; figures go to docs/performance.md.
+BENCHMARKS := turn_overhead concurrency sender dynamodb_cost bedrock_cost run_aws cold_start faults retries
+# Every benchmark, side by side with its baseline; figures go to docs/performance.md. Each one runs even if
+# an earlier one failed; the failed ones are named at the end. BENCH_ARGS=--quick: a smoke run on tiny settings.
+BENCH_ARGS ?=
 bench: install $(LANGGRAPH_VENV)/bin/langgraph
-	$(BIN)/python -m bench.turn_overhead
-	$(BIN)/python -m bench.concurrency
-	$(BIN)/python -m bench.sender
-	$(BIN)/python -m bench.dynamodb_cost
-	$(BIN)/python -m bench.bedrock_cost
-	$(BIN)/python -m bench.run_aws
-	$(BIN)/python -m bench.cold_start
-	$(BIN)/python -m bench.faults
-	$(BIN)/python -m bench.retries
+	@failed=""; for name in $(BENCHMARKS); do \
+	  echo "== bench.$$name"; $(BIN)/python -m bench.$$name $(BENCH_ARGS) || failed="$$failed $$name"; \
+	done; test -z "$$failed" || { echo "benchmarks that failed:$$failed"; exit 1; }
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -7,7 +7,7 @@ at 4 characters per token (English text and JSON with Anthropic's and Amazon's t
 and 4.5; the figure is an estimate, the call count and characters are measured). Output tokens are the
 characters of the replies and tool-call arguments the model wrote.
 
-Run: `python -m bench.bedrock_cost`.
+Run: `python -m bench.bedrock_cost` (one conversation: `--quick` is accepted and changes nothing).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Cold start: each Lambda handler module imported in a fresh process, against a bare `import boto3`.
 
 Median of 7 fresh interpreters per module (Python of this venv, bytecode cached); also the top imports by
-cumulative time from `python -X importtime` for the message route handler. Run: `python -m bench.cold_start`.
+cumulative time from `python -X importtime` for the message route handler. Run: `python -m bench.cold_start`
+(`--quick`: one process for two of the modules, a smoke run).
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.common import median, table
+from bench.common import median, quick, table
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = 7
 MESSAGE_HANDLER = ROOT / "functions" / "message" / "app.py"
 HANDLERS = ("connect", "disconnect", "message", "interrupt_response", "dead_letters", "health", "worker")
+QUICK_HANDLERS = ("connect", "worker")  # the lightest and the heaviest
 ENV = {
     **os.environ,
     "CONNECTIONS_TABLE": "c",
@@ -53,16 +55,17 @@ def timed(code: str) -> list[float]:
 
 
 def main() -> None:
+    runs = 1 if quick() else RUNS
     boto3_code = "import time; t = time.perf_counter(); import boto3; print(time.perf_counter() - t)"
-    baseline = median([timed(boto3_code)[0] for _ in range(RUNS)])
+    baseline = median([timed(boto3_code)[0] for _ in range(runs)])
     rows: list[list[object]] = [["import boto3 (baseline)", baseline * 1000, "1.00x", "", ""]]
-    for name in HANDLERS:
+    for name in QUICK_HANDLERS if quick() else HANDLERS:
         code = LOAD.format(
             path=str(ROOT / "functions" / name / "app.py"),
             first_call=FIRST_CALL.get(name, DEFAULT_FIRST_CALL),
         )
-        runs = [timed(code) for _ in range(RUNS)]
-        imported, ready = median([r[0] for r in runs]), median([r[1] for r in runs])
+        times = [timed(code) for _ in range(runs)]
+        imported, ready = median([r[0] for r in times]), median([r[1] for r in times])
         rows.append(
             [
                 f"functions/{name}",
@@ -73,7 +76,7 @@ def main() -> None:
             ]
         )
     title = (
-        f"Handler cold start, median of {RUNS} fresh processes (ms): import, then import + first-call setup"
+        f"Handler cold start, median of {runs} fresh processes (ms): import, then import + first-call setup"
     )
     print(table(title, ["module", "import", "vs boto3", "+ setup", "vs boto3"], rows))
     report = subprocess.run(

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 import statistics
+import sys
 from collections.abc import Sequence
+
+QUICK_FLAG = "--quick"
+
+
+def quick(argv: Sequence[str] | None = None) -> bool:
+    """True when the benchmark runs on tiny settings (`--quick`): a smoke run that checks it still works,
+    whose figures mean nothing."""
+    return QUICK_FLAG in (sys.argv[1:] if argv is None else argv)
 
 
 def percentile(values: Sequence[float], q: float) -> float:

@@ -2,7 +2,8 @@
 
 Each session: "Where is order 1042?" -> answer; "Change the address of order 1046 to N Oak Street" ->
 interrupt; approve -> confirmation. Reports first-token latency p50/p99 per turn kind, errors (must be 0),
-turns/s and the server's peak memory (VmHWM). Run: `python -m bench.concurrency [sessions]`.
+turns/s and the server's peak memory (VmHWM). Run: `python -m bench.concurrency [sessions] [--quick]`
+(`--quick`: 3 sessions, a smoke run).
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
-from bench.common import percentile, table
+from bench.common import percentile, quick, table
 from bench.peers import local_server
 
 SESSIONS = 500
+QUICK_SESSIONS = 3
 
 
 @dataclass
@@ -85,7 +87,8 @@ def peak_rss_mb(pid: int) -> float:
 
 
 def main() -> None:
-    sessions = int(sys.argv[1]) if len(sys.argv) > 1 else SESSIONS
+    given = [arg for arg in sys.argv[1:] if arg.isdigit()]
+    sessions = QUICK_SESSIONS if quick() else int(given[0]) if given else SESSIONS
     results = Results()
     with local_server() as (url, pid):
         idle_mb = peak_rss_mb(pid)

@@ -8,7 +8,7 @@ too, from the bytes of every item written or read), and bytes written.
 
 Then the price of 1,000 three-turn conversations from the counted calls and published us-east-1 prices,
 ours against the naive design (the agent runs inside the route handler and posts every token).
-Run: `python -m bench.dynamodb_cost`.
+Run: `python -m bench.dynamodb_cost [--quick]` (`--quick`: 3 turns, a smoke run).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import boto3
 import botocore.client
 from moto import mock_aws
 
-from bench.common import table
+from bench.common import quick, table
 from chat_runtime.aws import gateway, routes, worker
 from local_server.stack import create_stack
 from support_agent.orders.dynamodb import DynamoDBOrderStore
@@ -36,6 +36,7 @@ from support_agent.orders.store import load_demo_orders
 from tests.support.lambdas import REGION, Deployment
 
 TURNS = 50
+QUICK_TURNS = 3
 SHOWN = (1, 2, 3, 5, 10, 20, 30, 40, 50)
 QUESTIONS = (
     "What is the status of order 1042?",
@@ -141,6 +142,8 @@ def main() -> None:
             "POWERTOOLS_LOG_LEVEL": "WARNING",
         }
     )
+    turns = QUICK_TURNS if quick() else TURNS
+    shown = [number for number in SHOWN if number <= turns]
     reports: list[worker.TurnReport] = []
     per_turn: list[tuple[Counts, float]] = []
     with mock_aws(), counting():
@@ -165,7 +168,7 @@ def main() -> None:
             connection = deployment.connect()
             deployment.turn(connection, {"type": "message", "thread_id": "warm", "content": "hello"})
             reports.clear()
-            for turn in range(TURNS):
+            for turn in range(turns):
                 COUNTS.__init__()  # type: ignore[misc]
                 started = time.perf_counter()
                 frames = deployment.turn(
@@ -186,7 +189,7 @@ def main() -> None:
                     )
                 )
     rows = []
-    for number in SHOWN:
+    for number in shown:
         counts, _ = per_turn[number - 1]
         rows.append(
             [
@@ -200,14 +203,15 @@ def main() -> None:
         )
     print(
         table(
-            "DynamoDB per turn, one thread, turns 1..50 (route handler + worker)",
+            f"DynamoDB per turn, one thread, turns 1..{turns} (route handler + worker)",
             ["turn", "requests", "moto capacity", "WRU (size)", "RRU (size)", "KB written"],
             rows,
         )
     )
     first, last = per_turn[0][0], per_turn[-1][0]
     print(
-        f"growth turn 1 -> 50: requests {dynamodb_requests(first.calls)} -> {dynamodb_requests(last.calls)}, "
+        f"growth turn 1 -> {turns}: requests "
+        f"{dynamodb_requests(first.calls)} -> {dynamodb_requests(last.calls)}, "
         f"KB written {first.bytes_written / 1024:.1f} -> {last.bytes_written / 1024:.1f}\n"
     )
     print(

@@ -402,7 +402,12 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=100)
     parser.add_argument("--rates", type=float, nargs="+", default=[0.05, 0.15])
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--quick", action="store_true", help="one conversation at 15 %%: a check, not a figure"
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.conversations, args.rates = 1, [0.15]
     import logging
 
     logging.disable(logging.WARNING)

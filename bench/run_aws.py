@@ -6,7 +6,7 @@ Per path: the time from starting the process until `/api/health` answers, and fo
 first token and to `message_complete`. On `run-aws` a turn crosses the route handler, SQS (moto's server),
 the worker, DynamoDB checkpoints and one HTTP post per frame batch, each Lambda with its IAM role checked.
 
-Run: `python -m bench.run_aws`.
+Run: `python -m bench.run_aws [--quick]` (`--quick`: 2 turns per path, a smoke run).
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ from contextlib import AbstractContextManager
 
 from websockets.sync.client import connect
 
-from bench.common import percentile, table
+from bench.common import percentile, quick, table
 from tests.support.subprocess_server import aws_emulator_process, local_server_process
 
 TURNS = 20
+QUICK_TURNS = 2
 QUESTION = "What is the status of order 1042?"
 
 
@@ -44,12 +45,14 @@ def one_turn(url: str) -> tuple[float, float]:
                 return first or 0.0, time.perf_counter() - started
 
 
-def measure(start: Callable[[], AbstractContextManager[str]]) -> tuple[float, list[tuple[float, float]]]:
+def measure(
+    start: Callable[[], AbstractContextManager[str]], turns: int = TURNS
+) -> tuple[float, list[tuple[float, float]]]:
     began = time.perf_counter()
     with start() as url:
         ready = time.perf_counter() - began
         one_turn(url)  # warm: the first turn builds clients and the graph
-        return ready, [one_turn(url) for _ in range(TURNS)]
+        return ready, [one_turn(url) for _ in range(turns)]
 
 
 def local() -> AbstractContextManager[str]:
@@ -66,7 +69,8 @@ class _Aws(AbstractContextManager[str]):
 
 
 def main() -> None:
-    results = {"run": measure(local), "run-aws": measure(_Aws)}
+    count = QUICK_TURNS if quick() else TURNS
+    results = {"run": measure(local, count), "run-aws": measure(_Aws, count)}
     rows = []
     for name, (ready, turns) in results.items():
         firsts, totals = [t[0] for t in turns], [t[1] for t in turns]
@@ -81,7 +85,7 @@ def main() -> None:
         )
     print(
         table(
-            f"{TURNS} turns per path",
+            f"{count} turns per path",
             ["path", "start (s)", "first token p50 (ms)", "turn p50 (ms)", "turn p95 (ms)"],
             rows,
         )

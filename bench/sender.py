@@ -7,7 +7,7 @@ the frame). The "model" emits a 300-token answer at 100 tokens/s. Compared side 
 - ours: `ApiGatewaySender` (background, paced, merging).
 
 Prints calls made, time from the last model token to the last frame delivered (tail lag), and total turn time.
-Run: `python -m bench.sender`.
+Run: `python -m bench.sender [--quick]` (`--quick`: 30 tokens at one latency, a smoke run).
 """
 
 from __future__ import annotations
@@ -21,13 +21,14 @@ from typing import Any
 
 import boto3
 
-from bench.common import table
+from bench.common import quick, table
 from chat_runtime.aws.sender import ApiGatewaySender
 from chat_runtime.protocol import MessageCompleteFrame, TokenFrame, encode_frame
 
 TOKENS = 300
 TOKENS_PER_SECOND = 100
 LATENCIES_MS = (5, 20, 50)
+QUICK_TOKENS = 30
 
 
 class StubGateway(ThreadingHTTPServer):
@@ -70,17 +71,17 @@ def client_for(server: StubGateway) -> Any:
     )
 
 
-async def model_tokens() -> Any:
+async def model_tokens(count: int = TOKENS) -> Any:
     interval = 1 / TOKENS_PER_SECOND
     start = time.perf_counter()
-    for n in range(TOKENS):
+    for n in range(count):
         await asyncio.sleep(max(0.0, start + n * interval - time.perf_counter()))
         yield TokenFrame(thread_id="t", content=f"w{n} ", agent="order_info")
 
 
-async def run_naive(client: Any) -> float:
+async def run_naive(client: Any, tokens: int = TOKENS) -> float:
     last_token = 0.0
-    async for frame in model_tokens():
+    async for frame in model_tokens(tokens):
         last_token = time.perf_counter()
         await asyncio.to_thread(
             client.post_to_connection, ConnectionId="c", Data=encode_frame(frame).encode()
@@ -93,47 +94,48 @@ async def run_naive(client: Any) -> float:
     return last_token
 
 
-async def run_ours(client: Any) -> float:
+async def run_ours(client: Any, tokens: int = TOKENS) -> float:
     last_token = 0.0
     async with ApiGatewaySender(client, "c") as sink:
-        async for frame in model_tokens():
+        async for frame in model_tokens(tokens):
             last_token = time.perf_counter()
             await sink(frame)
         await sink(MessageCompleteFrame(thread_id="t"))
     return last_token
 
 
-def measure(design: str, latency_ms: int) -> list[object]:
+def measure(design: str, latency_ms: int, tokens: int = TOKENS) -> list[object]:
     server = StubGateway(latency_ms / 1000)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     client = client_for(server)
     client.post_to_connection(ConnectionId="warm", Data=b"{}")  # connection pool warm-up
     server.posts.clear()
     started = time.perf_counter()
-    last_token = asyncio.run(run_naive(client) if design == "naive" else run_ours(client))
+    last_token = asyncio.run(run_naive(client, tokens) if design == "naive" else run_ours(client, tokens))
     server.shutdown()
     last_delivery = max(at for at, _ in server.posts)
     text = b"".join(body for _, body in server.posts)
-    assert text.count(b'"message_complete"') == 1 and text.count(b"w299 ") == 1
+    assert text.count(b'"message_complete"') == 1 and text.count(f"w{tokens - 1} ".encode()) == 1
     calls = len(server.posts)
     return [
         f"{latency_ms} ms",
         design,
         calls,
-        f"{calls / TOKENS:.2f}",
+        f"{calls / tokens:.2f}",
         (last_delivery - last_token) * 1000,
         last_delivery - started,
     ]
 
 
 def main() -> None:
+    tokens, latencies = (QUICK_TOKENS, LATENCIES_MS[:1]) if quick() else (TOKENS, LATENCIES_MS)
     rows = []
-    for latency in LATENCIES_MS:
+    for latency in latencies:
         for design in ("naive", "ours"):
-            rows.append(measure(design, latency))
+            rows.append(measure(design, latency, tokens))
     print(
         table(
-            f"API Gateway sender: {TOKENS} tokens at {TOKENS_PER_SECOND} tokens/s (cores: {os.cpu_count()})",
+            f"API Gateway sender: {tokens} tokens at {TOKENS_PER_SECOND} tokens/s (cores: {os.cpu_count()})",
             ["latency", "design", "calls", "calls/token", "tail lag ms", "turn s"],
             rows,
         )

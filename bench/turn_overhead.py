@@ -8,13 +8,17 @@ turn by turn in one run:
 - ours: `python -m local_server` over a WebSocket on loopback;
 - langgraph dev: LangGraph's in-memory server (`langgraph-cli[inmem]`), HTTP + SSE (`/runs/stream`).
 
-Then turns/s with 1, 10 and 100 concurrent sessions. Run: `python -m bench.turn_overhead` (`make bench`
-installs LangGraph's server into .tools/langgraph first).
+Then turns/s with 1, 10 and 100 concurrent sessions, each session one connection sending its turns back to
+back. Our server runs with `--no-rate-limit`: the per-connection limit (5 frames/s) would otherwise refuse
+them, and that limit is not what is measured. Run: `python -m bench.turn_overhead [--quick]` (`make bench`
+installs LangGraph's server into .tools/langgraph first; `--quick`, a smoke run on tiny settings, leaves
+LangGraph's server out when it is not installed).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import uuid
@@ -24,13 +28,15 @@ import httpx
 from langchain_core.runnables import RunnableConfig
 from websockets.asyncio.client import ClientConnection, connect
 
-from bench.common import percentile, table
-from bench.peers import langgraph_dev, local_server
+from bench.common import percentile, quick, table
+from bench.peers import LANGGRAPH, ROOT, langgraph_dev, local_server
 from local_server.defaults import build_default_graph
 
 QUESTION = "What is the status of order 1042?"
 TURNS = 200
 CONCURRENCY = (1, 10, 100)
+QUICK_TURNS = 3
+QUICK_CONCURRENCY = (1, 2)
 CUSTOMER = {"customer_id": "demo-customer"}
 
 Turn = Callable[[], Awaitable[tuple[float, float]]]
@@ -89,12 +95,12 @@ def langgraph(client: httpx.AsyncClient) -> Turn:
     return turn
 
 
-async def latencies(turns: dict[str, Turn]) -> dict[str, tuple[list[float], list[float]]]:
+async def latencies(turns: dict[str, Turn], count: int = TURNS) -> dict[str, tuple[list[float], list[float]]]:
     results: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in turns}
     names = list(turns)
     for name in names:  # warm-up, not counted
         await turns[name]()
-    for index in range(TURNS):
+    for index in range(count):
         for name in names[index % len(names) :] + names[: index % len(names)]:
             first, complete = await turns[name]()
             results[name][0].append(first)
@@ -103,9 +109,11 @@ async def latencies(turns: dict[str, Turn]) -> dict[str, tuple[list[float], list
 
 
 async def throughput(
-    make_turn: Callable[[], Awaitable[tuple[Turn, Callable[[], Awaitable[None]]]]], sessions: int
+    make_turn: Callable[[], Awaitable[tuple[Turn, Callable[[], Awaitable[None]]]]],
+    sessions: int,
+    least: int = 30,
 ) -> float:
-    total = max(30, sessions * 2)
+    total = max(least, sessions * 2)
     per_session = total // sessions
     turns = [await make_turn() for _ in range(sessions)]
     started = time.perf_counter()
@@ -121,12 +129,17 @@ async def throughput(
     return per_session * sessions / elapsed
 
 
-async def main_async(ws_url: str, lg_url: str) -> None:
-    async with connect(ws_url) as ws, httpx.AsyncClient(base_url=lg_url, timeout=60) as client:
-        results = await latencies(
-            {"in-process": in_process(), "ours (/ws)": ours(ws), "langgraph dev": langgraph(client)}
-        )
-    rows = []
+async def main_async(ws_url: str, lg_url: str | None, tiny: bool = False) -> None:
+    """Latencies, then throughput; without `lg_url`, LangGraph's server is left out of both."""
+    # Even the quick run sends one connection more turns than the limit's burst: a server started with its
+    # limit in place fails it, as the full run would.
+    count, concurrency, least = (QUICK_TURNS, QUICK_CONCURRENCY, 50) if tiny else (TURNS, CONCURRENCY, 30)
+    async with connect(ws_url) as ws, httpx.AsyncClient(base_url=lg_url or "", timeout=60) as client:
+        turns = {"in-process": in_process(), "ours (/ws)": ours(ws)}
+        if lg_url:
+            turns["langgraph dev"] = langgraph(client)
+        results = await latencies(turns, count)
+    rows: list[list[object]] = []
     base_first = percentile(results["in-process"][0], 50)
     base_complete = percentile(results["in-process"][1], 50)
     for name, (first, complete) in results.items():
@@ -142,10 +155,9 @@ async def main_async(ws_url: str, lg_url: str) -> None:
             ]
         )
     ours_p50 = percentile(results["ours (/ws)"][1], 50)
-    lg_p50 = percentile(results["langgraph dev"][1], 50)
     print(
         table(
-            f"Turn latency, {TURNS} turns each, alternated (ms; ratios of p50 against in-process)",
+            f"Turn latency, {count} turns each, alternated (ms; ratios of p50 against in-process)",
             [
                 "server",
                 "first p50",
@@ -158,7 +170,9 @@ async def main_async(ws_url: str, lg_url: str) -> None:
             rows,
         )
     )
-    print(f"langgraph dev / ours, complete p50: {lg_p50 / ours_p50:.1f}x")
+    if lg_url:
+        lg_p50 = percentile(results["langgraph dev"][1], 50)
+        print(f"langgraph dev / ours, complete p50: {lg_p50 / ours_p50:.1f}x")
     print(f"ours - in-process, complete p50: {(ours_p50 - base_complete) * 1000:.2f} ms\n")
 
     async def our_session() -> tuple[Turn, Callable[[], Awaitable[None]]]:
@@ -166,20 +180,31 @@ async def main_async(ws_url: str, lg_url: str) -> None:
         return ours(ws), ws.close
 
     async def lg_session() -> tuple[Turn, Callable[[], Awaitable[None]]]:
-        client = httpx.AsyncClient(base_url=lg_url, timeout=120)
+        client = httpx.AsyncClient(base_url=lg_url or "", timeout=120)
         return langgraph(client), client.aclose
 
     rows = []
-    for sessions in CONCURRENCY:
-        mine = await throughput(our_session, sessions)
-        theirs = await throughput(lg_session, sessions)
-        rows.append([sessions, mine, theirs, f"{mine / theirs:.1f}x"])
+    for sessions in concurrency:
+        mine = await throughput(our_session, sessions, least)
+        if lg_url:
+            theirs = await throughput(lg_session, sessions, least)
+            rows.append([sessions, mine, theirs, f"{mine / theirs:.1f}x"])
+        else:
+            rows.append([sessions, mine, "-", "-"])
     print(table("Throughput (turns/s)", ["sessions", "ours (/ws)", "langgraph dev", "ours/langgraph"], rows))
 
 
 def main() -> None:
-    with local_server() as (ws_url, _), langgraph_dev() as lg_url:
-        asyncio.run(main_async(ws_url, lg_url))
+    tiny = quick()
+    with contextlib.ExitStack() as servers:
+        ws_url, _ = servers.enter_context(local_server("--no-rate-limit"))
+        lg_url: str | None = None
+        if tiny and not LANGGRAPH.exists():
+            where = LANGGRAPH.relative_to(ROOT)
+            print(f"quick run: LangGraph's server ({where}) is not installed, left out\n")
+        else:
+            lg_url = servers.enter_context(langgraph_dev())
+        asyncio.run(main_async(ws_url, lg_url, tiny))
 
 
 if __name__ == "__main__":

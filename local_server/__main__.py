@@ -11,6 +11,7 @@ import os
 import uvicorn
 
 from chat_runtime.auth import TokenVerifier
+from chat_runtime.limits import DEFAULT_BURST, DEFAULT_FRAMES_PER_SECOND
 from chat_runtime.protocol import MAX_FRAME_BYTES
 from local_server.app import create_app
 from local_server.logs import logging_config
@@ -38,7 +39,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--table-prefix", default="local", help="table names are PREFIX-LogicalId (default local)"
     )
+    parser.add_argument(
+        "--no-rate-limit",
+        action="store_true",
+        help="no per-connection frame limit (for benchmarks; the default allows 5 frames/s, bursts of 20)",
+    )
     args = parser.parse_args(argv)
+    rate_limit = None if args.no_rate_limit else (DEFAULT_FRAMES_PER_SECOND, DEFAULT_BURST)
     log_config = logging_config(args.log_level)
     logging.config.dictConfig(log_config)
     try:
@@ -59,10 +66,14 @@ def main(argv: list[str] | None = None) -> None:
         settings = Settings()
         graph, sessions = dynamodb_backend(settings, args.endpoint_url, args.table_prefix)
         app = create_app(
-            graph=graph, session_manager=sessions, stream_options=CHECKPOINT_ONCE, verifier=verifier
+            graph=graph,
+            session_manager=sessions,
+            stream_options=CHECKPOINT_ONCE,
+            verifier=verifier,
+            rate_limit=rate_limit,
         )
     else:
-        app = create_app(verifier=verifier)
+        app = create_app(verifier=verifier, rate_limit=rate_limit)
     announce(args.host, args.port, signed_in=verifier is not None)
     uvicorn.run(
         app,

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import shlex
 import sys
 import time
 import uuid
+from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -28,6 +31,18 @@ def with_token(url: str, token: str | None) -> str:
     parts = urlsplit(url)
     query = "&".join(filter(None, [parts.query, urlencode({"token": token})]))
     return urlunsplit(parts._replace(query=query))
+
+
+def command_line(url: str, token: str) -> str:
+    """The shell command that runs this client against `url`, with the interpreter running now.
+
+    A bare `python` would be the system's, without the project's dependencies; the venv's interpreter is
+    given relative to the working directory when it lies under it (`.venv/bin/python`).
+    """
+    python = Path(sys.executable)
+    with contextlib.suppress(ValueError):
+        python = python.relative_to(Path.cwd())
+    return shlex.join([str(python), "-m", "local_server.client", url, "--token", token])
 
 
 class TerminalChat:

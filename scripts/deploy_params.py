@@ -33,9 +33,17 @@ def parse_overrides(text: str) -> dict[str, str]:
 
 
 def merged_overrides(config_env: str, extra: list[str], samconfig: Path = SAMCONFIG) -> str:
-    """samconfig's overrides for `config_env` with `extra` (`Key=Value` strings) over them, one string."""
+    """samconfig's overrides for `config_env` with `extra` (`Key=Value` strings) over them, one string.
+
+    Raises:
+        ValueError: samconfig has no `config_env` (sam would stop later, on a missing stack name), or a
+            part of `extra` is not `Key=Value`.
+    """
     config = tomllib.loads(samconfig.read_text("utf-8"))
-    base = config.get(config_env, {}).get("deploy", {}).get("parameters", {}).get("parameter_overrides", "")
+    envs = sorted(name for name, table in config.items() if isinstance(table, dict))
+    if config_env not in envs:
+        raise ValueError(f"no config env {config_env!r} in {samconfig.name}: it has {', '.join(envs)}")
+    base = config[config_env].get("deploy", {}).get("parameters", {}).get("parameter_overrides", "")
     pairs = parse_overrides(base)
     pairs.update(parse_overrides(" ".join(shlex.quote(item) for item in extra)))
     return " ".join(f"{key}={shlex.quote(value)}" for key, value in pairs.items())

@@ -15,12 +15,14 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chat_runtime.aws.worker import default_job_runner, default_worker_deps, idempotency_config
+from chat_runtime.model_keys import load_model_api_key
 
 logger = Logger()
 copy_config_to_registered_loggers(source_logger=logger, include={"chat_runtime", "support_agent"})
 tracer = Tracer()
 metrics = Metrics()
 idempotency = idempotency_config()
+load_model_api_key()  # before the model is built (with SnapStart: before the snapshot; rotate by redeploying)
 if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
     default_worker_deps()
 

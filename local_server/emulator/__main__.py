@@ -10,6 +10,7 @@ import time
 import uvicorn
 
 from local_server.__main__ import WS_MAX_BYTES
+from local_server.client import command_line
 from local_server.emulator.gateway import GatewayLimits, create_gateway_app
 from local_server.emulator.stack import MotoServer, build_emulated_stack
 from local_server.iam import TranslatorMissing
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> None:
     # A development token for the demo customer, printed (not logged: log lines never carry tokens).
     base = f"{args.host}:{args.port}"
     print(f"chat page: http://{base}/#token={token}", flush=True)
-    print(f"terminal:  python -m local_server.client ws://{base}/{stage} --token {token}", flush=True)
+    print(f"terminal:  {command_line(f'ws://{base}/{stage}', token)}", flush=True)
     logger.info("ready in %.1f s", time.monotonic() - started)
     try:
         with emulated.running():

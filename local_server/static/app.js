@@ -44,14 +44,16 @@ function onFrame(frame) {
   }
   const items = target.items;
   const last = items[items.length - 1];
+  const heard = turnHeard(target, frame);
   switch (frame.type) {
     case "token":
       if (last && last.kind === "agent" && last.agent === frame.agent && !last.done) {
         last.text += frame.content;
         save();
-        if (target === current()) updateLast(last);
+        if (target === current()) heard ? renderLog() : updateLast(last);
         return;
       }
+      closeAgent(items); // another agent speaks: the previous one has finished
       items.push({ kind: "agent", agent: frame.agent, text: frame.content, done: false });
       break;
     case "tool_call":
@@ -96,6 +98,26 @@ function markEditRefused(items, frame) {
       i.frame.order_id === frame.order_id,
   );
   if (earlier) earlier.answer = "refused";
+}
+
+// Threads whose turn was asked for and has sent nothing yet: they show a typing indicator.
+const waiting = new Set();
+const TURN_FRAMES = new Set(["token", "tool_call", "interrupt", "message_complete", "error"]);
+
+function expectTurn(threadId) {
+  waiting.add(threadId);
+}
+
+// True when `frame` is the first one of the turn `target` was waiting for (its indicator goes away).
+function turnHeard(target, frame) {
+  return TURN_FRAMES.has(frame.type) && waiting.delete(target.id);
+}
+
+function typingIndicator() {
+  const li = document.createElement("li");
+  li.className = "typing";
+  li.innerHTML = `<span class="visually-hidden">The assistant is answering…</span><span></span><span></span><span></span>`;
+  return li;
 }
 
 function closeAgent(items) {
@@ -199,7 +221,7 @@ function approvalCard(item) {
   card.setAttribute("aria-label", "Approval needed");
   const title = document.createElement("h3");
   title.textContent = "Approval needed";
-  card.append(title, paragraph(frame.description));
+  card.append(title, paragraph(item.answer === "approved" ? describeEdited(frame, item.edits) : frame.description));
   if (frame.problem && !item.answer) {
     const problem = paragraph(frame.problem);
     problem.className = "problem";
@@ -238,6 +260,17 @@ function approvalCard(item) {
   return card;
 }
 
+// An approved card's question with the customer's edits in it, so that it reads what was approved.
+function describeEdited(frame, edits) {
+  let text = frame.description;
+  for (const [name, value] of Object.entries(edits ?? {})) {
+    const before = String(frame[name] ?? "");
+    const at = before ? text.lastIndexOf(before) : -1; // the asked-for value comes last ("from A to B?")
+    text = at >= 0 ? text.slice(0, at) + value + text.slice(at + before.length) : `${text} (${name.replace(/_/g, " ")}: ${value})`;
+  }
+  return text;
+}
+
 function button(text, className, onClick) {
   const b = document.createElement("button");
   b.type = "button";
@@ -258,6 +291,7 @@ function answer(item, approved, fields) {
     item.edits = edits;
   }
   item.answer = approved ? "approved" : "rejected";
+  expectTurn(item.frame.thread_id);
   save();
   renderLog();
   connection.send(frame);
@@ -285,6 +319,7 @@ function renderLog() {
   const log = $("#log");
   const items = current().items;
   log.replaceChildren(...(items.length ? items.map(renderItem) : [welcome()]));
+  if (waiting.has(current().id)) log.append(typingIndicator());
   showNewest(log);
   const pending = log.querySelector(".approval-card button.primary");
   if (pending && document.activeElement === document.body) pending.focus();
@@ -338,6 +373,7 @@ function send(text) {
   if (!t.items.length) t.title = text.length > 40 ? `${text.slice(0, 40)}…` : text;
   closeChoices(t.items);
   t.items.push({ kind: "user", text });
+  expectTurn(t.id);
   save();
   renderThreads();
   renderLog();

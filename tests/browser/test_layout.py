@@ -95,3 +95,40 @@ def test_first_impression_welcome_labels_and_status(sized_page: tuple[Page, View
     assert overflow == ["ellipsis", True]  # the long title is cut with an ellipsis, inside the list
     nav, button = page.locator("#threads").bounding_box(), title.bounding_box()
     assert nav is not None and button is not None and button["x"] + button["width"] <= nav["x"] + nav["width"]
+
+
+def test_the_header_reads_on_one_line_with_the_status_in_words(sized_page: tuple[Page, ViewportSize]) -> None:
+    page, viewport = sized_page
+    expect(page.locator("#status")).to_have_text("Connected")
+    title_lines = page.evaluate(
+        """() => { const range = document.createRange();
+        range.selectNodeContents(document.querySelector('header.top h1'));
+        return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size; }"""
+    )
+    assert title_lines == 1  # "Shop support" does not wrap
+    status = page.locator("#status")
+    size, clipped = status.evaluate(
+        "(el) => [parseFloat(getComputedStyle(el).fontSize), el.scrollWidth > el.clientWidth]"
+    )
+    assert size >= 12 and not clipped  # the words, not only a coloured dot
+    selectors = ("header.top h1", "#status", "#open-settings")
+    parts = [page.locator(selector).bounding_box() for selector in selectors]
+    if viewport["width"] < 700:
+        parts.append(page.locator("#toggle-threads").bounding_box())
+    for box in parts:
+        assert inside(box, viewport), box
+    for index, one in enumerate(parts):  # nothing in the header overlaps
+        for other in parts[index + 1 :]:
+            assert one is not None and other is not None
+            apart = (
+                one["x"] + one["width"] <= other["x"] + 0.5
+                or other["x"] + other["width"] <= one["x"] + 0.5
+                or one["y"] + one["height"] <= other["y"] + 0.5
+                or other["y"] + other["height"] <= one["y"] + 0.5
+            )
+            assert apart, (one, other)
+    if viewport["width"] < 700:  # the conversations panel opens below the whole header
+        page.get_by_role("button", name="Conversations").click()
+        header, panel = page.locator("header.top").bounding_box(), page.locator("#threads").bounding_box()
+        assert header is not None and panel is not None
+        assert panel["y"] >= header["y"] + header["height"] - 0.5

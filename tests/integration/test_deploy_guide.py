@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import runpy
+import subprocess
 import sys
 from pathlib import Path
 
@@ -58,3 +59,41 @@ def test_every_file_the_docs_name_exists(doc: Path) -> None:
     named |= {(ROOT / path.rstrip(".")).resolve() for path in _PATH.findall(text) if "*" not in path}
     missing = sorted(str(path.relative_to(ROOT)) for path in named if not path.exists())
     assert missing == []
+
+
+def teardown_snippet() -> str:
+    guide = (ROOT / "docs" / "deploy.md").read_text("utf-8")
+    start = guide.index("## 9. Tear down")
+    found = re.search(r"```bash\n(.*?)```", guide[start:], re.DOTALL)
+    assert found is not None
+    return found.group(1)
+
+
+def test_the_teardown_runs_in_a_fresh_shell(tmp_path: Path) -> None:
+    # The AWS CLI and SAM are stood in for by scripts that log their arguments and answer as AWS would
+    # (a bucket name, a table name): what is checked is the shell the reader pastes, in a new terminal.
+    calls = tmp_path / "calls.log"
+    bin_dir = tmp_path / "bin"
+    (tmp_path / ".tools" / "sam" / "bin").mkdir(parents=True)
+    bin_dir.mkdir()
+    answers = {
+        "aws": 'case "$*" in *describe-stack-resource*) echo ckpt-bucket;; '
+        "*OrdersTableName*) echo shop-orders;; esac",
+        "sam": "",
+    }
+    for name, answer in answers.items():
+        script = bin_dir / name if name == "aws" else tmp_path / ".tools" / "sam" / "bin" / "sam"
+        script.write_text(f'#!/bin/sh\necho "{name} $*" >> "{calls}"\n{answer}\n')
+        script.chmod(0o755)
+    shell = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eu", "-c", teardown_snippet()],
+        cwd=tmp_path,
+        env={"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+    )
+    assert shell.returncode == 0, shell.stderr
+    log = calls.read_text()
+    assert "aws s3 rm s3://ckpt-bucket --recursive" in log
+    assert "sam delete --stack-name ws-support-agent-dev --no-prompts" in log
+    assert "aws dynamodb delete-table --table-name shop-orders" in log

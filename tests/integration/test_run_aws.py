@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import shlex
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -54,6 +58,25 @@ def test_the_terminal_client_holds_a_conversation_with_an_approval(emulator: Emu
     assert "IAM refused" not in log and "Traceback" not in log
     assert '"message":"queued a turn"' in log  # the route handler's own structured line, as in CloudWatch
     assert "Found credentials" not in log and "PREPARED write payload" not in log  # libraries stay quiet
+
+
+def test_the_printed_terminal_command_works_as_printed(emulator: EmulatorProcess, tmp_path: Path) -> None:
+    printed = re.search(r"^terminal:  (.+)$", emulator.log(), re.MULTILINE)
+    assert printed is not None, emulator.log()
+    # A shell where `python` is the system's (no project dependencies), as in a fresh terminal.
+    (tmp_path / "python").symlink_to(Path(sys.base_exec_prefix) / "bin" / "python3")
+    shell = {key: value for key, value in os.environ.items() if key not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    shell["PATH"] = f"{tmp_path}:/usr/bin:/bin"
+    finished = subprocess.run(
+        shlex.split(printed.group(1)),
+        input="What is the status of order 1042?\n/quit\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=shell,
+    )
+    assert finished.returncode == 0, finished.stderr
+    assert "has shipped with UPS" in finished.stdout
 
 
 def test_without_a_valid_token_the_handshake_is_refused_by_the_authorizer(emulator: EmulatorProcess) -> None:
