@@ -33,6 +33,7 @@ from local_server.live_turns import LiveTurns
 from local_server.thread_locks import ThreadLocks
 
 logger = logging.getLogger(__name__)
+STATE_FAILED = "The conversation's state could not be read. Please try again."
 POLICY_VIOLATION = 1008
 
 
@@ -156,7 +157,7 @@ class ChatSocket:
             await self.send(
                 ErrorFrame(
                     code=ErrorCode.INTERNAL_ERROR,
-                    message="The conversation's state could not be read. Please try again.",
+                    message=STATE_FAILED,
                     thread_id=frame.thread_id,
                 )
             )

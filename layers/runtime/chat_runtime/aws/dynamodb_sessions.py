@@ -47,6 +47,11 @@ class DynamoDBSessionManager:
         self._client = client
         self._clock = clock
 
+    @property
+    def client(self) -> Any:
+        """The DynamoDB client the manager uses (the cancel marks share the table and the client)."""
+        return self._client
+
     def get_state(self, thread_id: str) -> SessionRecord | None:
         """Return the thread's record (expired or not), or None for a thread never seen."""
         item = self._client.get_item(
@@ -64,7 +69,10 @@ class DynamoDBSessionManager:
         self._client.update_item(
             TableName=self.table_name,
             Key={"thread_id": {"S": stored.thread_id}},
-            UpdateExpression="SET " + ", ".join(f"{alias} = :v{index}" for index, alias in enumerate(names)),
+            # A cancel mark belongs to the turn it was set for: any new state of the thread removes it.
+            UpdateExpression="SET "
+            + ", ".join(f"{alias} = :v{index}" for index, alias in enumerate(names))
+            + " REMOVE cancel_mode, cancel_turn",
             ExpressionAttributeNames=names,
             ExpressionAttributeValues={f":v{index}": value for index, value in enumerate(fields.values())},
         )

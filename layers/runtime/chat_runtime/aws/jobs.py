@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from chat_runtime.auth import thread_key
-from chat_runtime.protocol import InterruptResponseFrame, MessageFrame
+from chat_runtime.protocol import GetStateFrame, InterruptResponseFrame, MessageFrame
 
 
 class JobKind(StrEnum):
@@ -25,13 +25,15 @@ class JobKind(StrEnum):
 
     TURN = "turn"
     PURGE = "purge"
+    STATE = "state"
+    """Read the thread's state for `get_state` (in a group of its own: no wait for a running turn)."""
 
 
 class TurnJob(BaseModel):
     """One unit of work for the worker.
 
     Attributes:
-        kind: Run a turn, or remove an expired thread's checkpoints.
+        kind: Run a turn, remove an expired thread's checkpoints, or read a thread's state.
         frame: The admitted client frame (absent for a purge).
         thread_id: The thread concerned.
         connection_id: The API Gateway connection to answer on.
@@ -43,7 +45,9 @@ class TurnJob(BaseModel):
     """
 
     kind: JobKind = JobKind.TURN
-    frame: MessageFrame | InterruptResponseFrame | None = Field(default=None, discriminator="type")
+    frame: MessageFrame | InterruptResponseFrame | GetStateFrame | None = Field(
+        default=None, discriminator="type"
+    )
     thread_id: str
     connection_id: str
     endpoint_url: str
@@ -54,8 +58,9 @@ class TurnJob(BaseModel):
 
     @property
     def group_id(self) -> str:
-        """The FIFO group of the job's thread: one per (owner, thread_id)."""
-        return hashlib.sha256(thread_key(self.thread_id, self.owner).encode()).hexdigest()
+        """The FIFO group of the job's thread: one per (owner, thread_id), and another for its state reads."""
+        group = hashlib.sha256(thread_key(self.thread_id, self.owner).encode()).hexdigest()
+        return f"state-{group}" if self.kind is JobKind.STATE else group
 
 
 def enqueue(sqs: Any, queue_url: str, job: TurnJob) -> None:

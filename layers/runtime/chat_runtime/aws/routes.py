@@ -24,6 +24,7 @@ from pydantic import Field
 
 from chat_runtime.admission import Rejected, admit
 from chat_runtime.auth import thread_key
+from chat_runtime.aws.cancel_marks import CancelMarks
 from chat_runtime.aws.connections import ConnectionStore
 from chat_runtime.aws.dynamodb_sessions import DynamoDBSessionManager
 from chat_runtime.aws.frame_log import DynamoDBFrameLog
@@ -38,12 +39,14 @@ from chat_runtime.aws.gateway import (
 )
 from chat_runtime.aws.jobs import JobKind, TurnJob, enqueue
 from chat_runtime.aws.settings import AwsSettings
+from chat_runtime.control import CancelMode
 from chat_runtime.limits import DEFAULT_BURST, DEFAULT_FRAMES_PER_SECOND, rate_limited, token_expired
 from chat_runtime.protocol import (
     CancelFrame,
     ErrorCode,
     ErrorFrame,
     GetStateFrame,
+    MessageFrame,
     ProtocolError,
     ResumeFrame,
     ServerFrame,
@@ -51,6 +54,7 @@ from chat_runtime.protocol import (
 )
 from chat_runtime.replay import replay_frames
 from chat_runtime.sessions import ThreadStatus
+from chat_runtime.turn_rules import no_running_turn, turn_running
 
 logger = logging.getLogger(__name__)
 OK = {"statusCode": 200}
@@ -82,6 +86,11 @@ class RouteDeps:
     allow_anonymous: bool = False
     clock: Callable[[], float] = time.time
     frames_per_window: int = DEFAULT_BURST + int(DEFAULT_FRAMES_PER_SECOND * RATE_WINDOW_SECONDS)
+
+    @property
+    def cancels(self) -> CancelMarks:
+        """Cancel marks on the sessions table, for the worker running a thread's turn."""
+        return CancelMarks(self.sessions.table_name, self.sessions.client)
 
     @classmethod
     def from_settings(cls, settings: AwsSettings) -> RouteDeps:
@@ -204,9 +213,12 @@ def _on_client_frame(
         if record is not None and record.status is ThreadStatus.RUNNING:
             deps.sessions.set_follower(key, connection_id)  # the worker continues on this connection
         return reply(*replay_frames(record, deps.frames, key, frame.thread_id, frame.after_seq))
-    if isinstance(frame, CancelFrame | GetStateFrame):  # the AWS path's cancel and state reads: next commit
-        return reply(ErrorFrame(code=ErrorCode.UNKNOWN_TYPE, message="Not served on AWS yet.", thread_id=key))
+    if isinstance(frame, CancelFrame):
+        if deps.cancels.request(key, CancelMode(frame.action)):
+            return OK  # the worker's turn ends with a frame that says it was cancelled
+        return reply(no_running_turn(frame.thread_id).to_frame())
     job = TurnJob(
+        kind=JobKind.STATE if isinstance(frame, GetStateFrame) else JobKind.TURN,
         frame=frame,
         thread_id=frame.thread_id,
         connection_id=connection_id,
@@ -215,9 +227,17 @@ def _on_client_frame(
         owner=connection.principal,
         request_id=context.request_id,
     )
+    if isinstance(frame, GetStateFrame):
+        enqueue_surely(deps.sqs, deps.queue_url, job)
+        return OK
     record = deps.sessions.get_state(key)
+    running = record is not None and record.status is ThreadStatus.RUNNING
+    if running and isinstance(frame, MessageFrame) and frame.multitask_strategy != "enqueue":
+        if frame.multitask_strategy == "reject":
+            return reply(turn_running(frame.thread_id).to_frame())
+        deps.cancels.request(key, CancelMode(frame.multitask_strategy))  # then this message runs next
     # While a turn runs, its outcome is unknown here: the worker decides, in FIFO order.
-    if record is None or record.status is not ThreadStatus.RUNNING:
+    if not running:
         decision = admit(frame, record, deps.sessions.now())
         if isinstance(decision, Rejected):
             if decision.error.code is ErrorCode.SESSION_EXPIRED:

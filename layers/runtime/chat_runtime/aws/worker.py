@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from chat_runtime.auth import thread_key
 from chat_runtime.aws import redelivery
+from chat_runtime.aws.cancel_marks import CancelMarks, watching
 from chat_runtime.aws.connections import ConnectionStore
 from chat_runtime.aws.dynamodb_sessions import DynamoDBSessionManager
 from chat_runtime.aws.frame_log import DynamoDBFrameLog
@@ -19,8 +21,17 @@ from chat_runtime.aws.gateway import WORKER, client_config, management_client
 from chat_runtime.aws.jobs import JobKind, TurnJob
 from chat_runtime.aws.sender import ApiGatewaySender, SenderStats
 from chat_runtime.aws.settings import AwsSettings
+from chat_runtime.control import TurnControl
 from chat_runtime.engine import FrameSink, TurnOutcome, TurnStatus, pending_interrupts, thread_config
-from chat_runtime.protocol import InterruptResponseFrame, ServerFrame, TokenFrame, encode_frame
+from chat_runtime.protocol import (
+    ErrorCode,
+    ErrorFrame,
+    GetStateFrame,
+    InterruptResponseFrame,
+    ServerFrame,
+    TokenFrame,
+    encode_frame,
+)
 from chat_runtime.sessions import ThreadStatus, ended
 from chat_runtime.turns import TurnRunner
 
@@ -34,6 +45,8 @@ if TYPE_CHECKING:
 CHECKPOINT_ONCE = {"durability": "exit"}
 # Under the worker's 120 s Lambda timeout, so a stopped turn still reports and saves its state.
 MAX_TURN_SECONDS = 100.0
+STATE_FAILED = "The conversation's state could not be read. Please try again."
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -114,6 +127,8 @@ async def process_job(job: TurnJob, deps: WorkerDeps) -> TurnReport:
     if job.kind is JobKind.PURGE or job.frame is None:
         await asyncio.to_thread(deps.checkpointer.delete_thread, key)
         return TurnReport(None, time.monotonic() - started, None, SenderStats())
+    if isinstance(job.frame, GetStateFrame):
+        return await _send_state(job, job.frame, deps, key, started)
     first_token: list[float] = []
     client = deps.gateway(job.endpoint_url)
     on_gone = partial(deps.connections.mark_gone, job.connection_id)
@@ -135,22 +150,41 @@ async def process_job(job: TurnJob, deps: WorkerDeps) -> TurnReport:
                 await sender(frame)
 
             sink: FrameSink = timed
-            outcome = await deps.runner.handle(
-                job.frame,
-                sink,
-                configurable={"customer_id": job.customer_id},
-                owner=job.owner,
-                request_id=job.request_id,
-            )
+            control = TurnControl()
+            async with watching(CancelMarks(deps.sessions.table_name, deps.sessions.client), key, control):
+                outcome = await deps.runner.handle(
+                    job.frame,
+                    sink,
+                    configurable={"customer_id": job.customer_id},
+                    owner=job.owner,
+                    request_id=job.request_id,
+                    control=control,
+                )
             for frame in _recorded_refusal(deps.sessions, key, refusals, job.request_id):
                 await sender(frame)
     session = deps.sessions.get_state(key)
     if outcome is None and session is not None and session.is_expired(deps.sessions.now()):
         await asyncio.to_thread(deps.checkpointer.delete_thread, key)
-    approved = job.frame.approved if isinstance(job.frame, InterruptResponseFrame) else None
+    approved = job.frame.approval if isinstance(job.frame, InterruptResponseFrame) else None
     return TurnReport(
         outcome, time.monotonic() - started, first_token[0] if first_token else None, sender.stats, approved
     )
+
+
+async def _send_state(
+    job: TurnJob, frame: GetStateFrame, deps: WorkerDeps, key: str, started: float
+) -> TurnReport:
+    """Answer `get_state` on the job's connection (the frame is not part of a turn: no `seq`, not logged)."""
+    try:
+        state: ServerFrame = await deps.runner.read_state(
+            job.thread_id, key, configurable={"customer_id": job.customer_id}, history=frame.history
+        )
+    except Exception:
+        logger.exception("reading a thread's state failed", extra={"thread_id": job.thread_id})
+        state = ErrorFrame(code=ErrorCode.INTERNAL_ERROR, message=STATE_FAILED, thread_id=job.thread_id)
+    async with ApiGatewaySender(deps.gateway(job.endpoint_url), job.connection_id) as sender:
+        await sender(state)
+    return TurnReport(None, time.monotonic() - started, None, sender.stats)
 
 
 async def _redelivered(
