@@ -12,7 +12,6 @@ from typing import Any, Literal
 from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage, ToolMessage
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.types import interrupt
-
 from scripted_model import ScriptedChatModel
 
 
@@ -21,7 +20,12 @@ def _reply(messages: Sequence[BaseMessage]) -> AIMessage:
     if isinstance(last, ToolMessage):
         return AIMessage(f"Done: {last.text}")
     if isinstance(last, HumanMessage) and "refund" in last.text.lower():
-        call = {"name": "refund", "args": {"order_id": "1044", "amount": 45.5}, "id": None, "type": "tool_call"}
+        call = {
+            "name": "refund",
+            "args": {"order_id": "1044", "amount": 45.5},
+            "id": None,
+            "type": "tool_call",
+        }
         return AIMessage("Let me refund order 1044 for you.", tool_calls=[call])
     return AIMessage("I can refund an order: say 'refund my order'.")
 
@@ -53,13 +57,15 @@ def tools(state: MessagesState) -> dict[str, Any]:
         edits = answer.get("edits") if isinstance(answer, dict) else None
         if isinstance(edits, dict) and isinstance(edits.get("amount"), int | float):
             amount = float(edits["amount"])
-        text = f"Refunded {amount:.2f} for order {order}." if approved else "The customer declined the refund."
+        text = (
+            f"Refunded {amount:.2f} for order {order}." if approved else "The customer declined the refund."
+        )
         results.append(ToolMessage(text, tool_call_id=call["id"], name="refund"))
     return {"messages": results}
 
 
 def _next(state: MessagesState) -> Literal["tools", "__end__"]:
-    return "tools" if getattr(state["messages"][-1], "tool_calls", None) else END
+    return "tools" if getattr(state["messages"][-1], "tool_calls", None) else "__end__"
 
 
 refunds_builder = StateGraph(MessagesState)

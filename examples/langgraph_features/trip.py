@@ -23,7 +23,11 @@ class TripState(MessagesState):
 def flight(state: TripState) -> dict[str, Any]:
     """Book the flight once the customer approves it."""
     answer = interrupt(
-        {"action": "book_flight", "description": "Book flight LX 318 to Lisbon for 240.00?", "flight": "LX 318"}
+        {
+            "action": "book_flight",
+            "description": "Book flight LX 318 to Lisbon for 240.00?",
+            "flight": "LX 318",
+        }
     )
     approved = answer is True or (isinstance(answer, dict) and answer.get("approved") is True)
     return {"booked": ["flight LX 318" if approved else "no flight"]}

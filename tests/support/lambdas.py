@@ -100,7 +100,8 @@ class Deployment:
         return self.invoke(folder, request)
 
     def invoke(self, folder: str, payload: dict[str, Any]) -> dict[str, Any]:
-        with self.iam.acting_as(FUNCTIONS[folder]):
+        # Per context: a worker running in a thread of its own and a route handler may act at once.
+        with self.iam.acting_as(FUNCTIONS[folder], scope="context"):
             result: dict[str, Any] = self.handlers[folder].handler(copy.deepcopy(payload), LambdaContext())
         return result
 
