@@ -29,6 +29,7 @@ EXPECTED = {
     "cold_start": ["Message route handler: top-level imports"],
     "faults": ["AWS faults above botocore's retries"],
     "retries": ["Faults injected below botocore's retries"],
+    "cancel": ["Cancel: from sending it to the last token and to the turn's end"],
 }
 
 
