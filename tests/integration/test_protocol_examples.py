@@ -97,7 +97,8 @@ def test_the_docs_have_the_examples_a_client_needs() -> None:
 def example_id(block: list[str]) -> str:
     first = next(line for line in block if line.startswith("> "))
     graph = block[0].removeprefix("graph: ") + ":" if block[0].startswith("graph: ") else ""
-    return graph + json.loads(first[2:])["content"][:40]
+    content: str = json.loads(first[2:])["content"]
+    return graph + content[:40]
 
 
 @pytest.mark.parametrize("example", examples(), ids=example_id)
