@@ -179,11 +179,17 @@ def _admit_answers(
     thread_id = frame.thread_id
     answers = frame.all_answers()
     pending_ids = {p.interrupt_id for p in pending}
-    if len(answers) == 1 and answers[0].interrupt_id is None and len(pending) > 1:
+    if (
+        len(answers) == 1
+        and answers[0].interrupt_id is None
+        and len(pending) > 1
+        and not answers[0].cancelled
+    ):
+        kinds = "approvals" if all(p.is_approval for p in pending) else "interrupts"
         return Rejected(
             ProtocolError(
                 ErrorCode.INVALID_FIELD,
-                f"{len(pending)} approvals are pending: say which one with interrupt_id.",
+                f"{len(pending)} {kinds} are pending: say which one with interrupt_id.",
                 thread_id,
             ),
             resend,
