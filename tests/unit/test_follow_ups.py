@@ -123,7 +123,27 @@ def test_pronouns_and_small_words_keep_the_intent(text: str, intent: Intent) -> 
 
 @pytest.mark.parametrize(
     "text",
-    ["do you ship to canada?", "how long do refunds take?", "what is the returns window?", "is it late?"],
+    [
+        "do you ship to canada?",
+        "how long do refunds take?",
+        "what is the returns window?",
+        "is it late?",
+        "is my address correct?",
+        "what address is it going to?",
+        "was it delivered?",
+        "did it arrive?",
+    ],
 )
 def test_a_question_near_a_change_never_reads_as_one(text: str) -> None:
     assert read_request(text).main_intent not in WRITE_INTENTS
+
+
+def test_a_negation_tells_a_missing_parcel_from_a_delivery_question() -> None:
+    assert read_request("was it delivered?").main_intent is Intent.TRACK
+    assert read_request("it was not delivered").main_intent is Intent.MISSING_PARCEL
+
+
+def test_a_bare_order_number_has_no_intent_of_its_own() -> None:
+    """It answers the agent's last question ("Which order ...?"), which decides what is done with it."""
+    request = read_request("1046")
+    assert request.main_intent is None and request.order_ids == ("1046",)

@@ -19,13 +19,15 @@ from rapidfuzz import fuzz, process
 from support_agent.models import wording
 
 NUMBER, ADDRESS, ITEM = "#", "<address>", "<item>"
+REFERENCE = "it"  # an order number, and "it", "its", "that one": the order meant
 _PLACEHOLDERS = frozenset({NUMBER, ADDRESS, ITEM})
 _TOKEN = re.compile(r"<address>|<item>|#|[a-z]+")
-_SPELLING = 85
+_SPELLING = 85  # how close a misspelt word must be to a known one to count as it
 # A paraphrase shares a telling word with a message when the word is used by few intents (see `_weights`);
 # without one, the paraphrase cannot be close.
 _TELLING = 1.5
-_UNTELLING_CAP = 60.0  # how close a misspelt word must be to a known one to count as it
+_UNTELLING_CAP = 60.0
+_NEGATIONS = frozenset({"not", "never", "no"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +117,7 @@ def normalise(text: str) -> str:
     lowered = wording.plain(text)
     vocabulary = _vocabulary()
     # An order is an order, named by number or as "it": "what about it" asks what "what about order #" does.
-    lowered = re.sub(r"\b(?:order|orders|number|no)\s+#", "#", lowered).replace("#", " it ")
+    lowered = re.sub(r"\b(?:order|orders|number|no)\s+#", "#", lowered).replace("#", f" {REFERENCE} ")
     words: list[str] = []
     for token in _TOKEN.findall(lowered):
         word = _known(token, vocabulary) or ITEM
@@ -133,12 +135,16 @@ def score(normalised: str, phrase: str) -> float:
     """
     if normalised == phrase:
         return 100.0
+    said, written = set(normalised.split()), set(phrase.split())
+    if bool(said & _NEGATIONS) != bool(written & _NEGATIONS):
+        # "it was not delivered" is not "was it delivered", however alike their letters.
+        return overlap(normalised, phrase)
     sort = fuzz.token_sort_ratio(normalised, phrase)
     inside = fuzz.token_set_ratio(normalised, phrase)
     value = max(sort, 0.6 * inside + 0.4 * sort, overlap(normalised, phrase))
     # Sharing only small words and placeholders ("what is the <item>") says nothing about the intent.
     weights = _weights()
-    shared = set(normalised.split()) & set(phrase.split()) - _PLACEHOLDERS
+    shared = said & written - _PLACEHOLDERS
     if not any(weights.get(word, 0.0) >= _TELLING for word in shared):
         value = min(value, _UNTELLING_CAP)
     return value

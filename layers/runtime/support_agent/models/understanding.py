@@ -117,12 +117,14 @@ def read_request(text: str) -> Request:
     masked = _ORDER_ID.sub(f" {paraphrases.NUMBER} ", before_address)
     if found and address:
         masked += f" {paraphrases.ADDRESS} "
-    ranked = paraphrases.matches(paraphrases.normalise(masked))
+    normalised = paraphrases.normalise(masked)
+    ranked = paraphrases.matches(normalised)
     candidates = tuple(Intent(match.intent) for match in ranked[:3])
     best = ranked[0].score if ranked else 0.0
     runner_up = ranked[1].score if len(ranked) > 1 else 0.0
     intents: tuple[Intent, ...] = ()
-    if best >= UNDERSTOOD and best - runner_up >= MARGIN:
+    # A bare order number ("1046") answers the agent's last question, or asks about that order: no intent.
+    if best >= UNDERSTOOD and best - runner_up >= MARGIN and normalised != paraphrases.REFERENCE:
         intents = (candidates[0],)
     if intents and intents[0] in WRITE_INTENTS and _ASKS_HOW_THINGS_STAND.search(text):
         intents = (Intent.STATUS,)
@@ -148,10 +150,24 @@ _SAYS_WRITE = {
 }
 
 
+# A question about how things are ("is my address correct?", "what address is it going to?") asks for no
+# change; "can you ...", "could I ...", "do not ..." and "is it possible to ..." do ask for one.
+_ASKS_A_QUESTION = re.compile(
+    r"^\W*(?:and\s+|so\s+|but\s+)?(?:is|are|was|were|has|have|had|did|does|what|which|where|who|whose|when)\b"
+    r"(?!\s+(?:it|there)\s+(?:possible|a way)\b)"
+)
+
+
 def asks_for(intent: Intent, text: str) -> bool:
-    """Whether `text` words the change `intent` stands for (always true for a question or small talk)."""
+    """Whether `text` words the change `intent` stands for (always true for a read or small talk).
+
+    A question about how things are never asks for a change, whatever its words.
+    """
     words = _SAYS_WRITE.get(intent)
-    return words is None or bool(words.search(wording.plain(text)))
+    if words is None:
+        return True
+    plain = wording.plain(text)
+    return bool(words.search(plain)) and not _ASKS_A_QUESTION.search(plain)
 
 
 def advice_intent(request: Request) -> Intent | None:

@@ -84,6 +84,7 @@ SYNONYMS = {
     "shows up": "arrive",
     "showed up": "arrived",
     "turned up": "arrived",
+    "shown up": "arrived",
     "arrives": "arrive",
     "arriving": "arrive",
     "human being": "human",
