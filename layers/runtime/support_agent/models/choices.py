@@ -58,7 +58,7 @@ EVERYDAY = (Intent.TRACK, Intent.LIST, Intent.CANCEL, Intent.REFUND, Intent.POLI
 
 
 # Below this confidence a message is not close to anything the agent does: the everyday tasks are offered.
-CLOSE = 0.8
+CLOSE = 0.72
 
 
 def offered(request: Request) -> tuple[Intent, ...]:

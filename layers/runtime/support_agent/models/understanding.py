@@ -12,7 +12,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from rapidfuzz import fuzz
 
-from support_agent.models import paraphrases
+from support_agent.models import paraphrases, wording
 
 
 class Intent(StrEnum):
@@ -117,16 +117,57 @@ def read_request(text: str) -> Request:
     masked = _ORDER_ID.sub(f" {paraphrases.NUMBER} ", before_address)
     if found and address:
         masked += f" {paraphrases.ADDRESS} "
-    ranked = paraphrases.matches(paraphrases.normalise(masked))
+    normalised = paraphrases.normalise(masked)
+    ranked = paraphrases.matches(normalised)
     candidates = tuple(Intent(match.intent) for match in ranked[:3])
     best = ranked[0].score if ranked else 0.0
     runner_up = ranked[1].score if len(ranked) > 1 else 0.0
     intents: tuple[Intent, ...] = ()
-    if best >= UNDERSTOOD and best - runner_up >= MARGIN:
+    # A bare order number ("1046") answers the agent's last question, or asks about that order: no intent.
+    if best >= UNDERSTOOD and best - runner_up >= MARGIN and normalised != paraphrases.REFERENCE:
         intents = (candidates[0],)
     if intents and intents[0] in WRITE_INTENTS and _ASKS_HOW_THINGS_STAND.search(text):
         intents = (Intent.STATUS,)
+    elif intents and intents[0] in WRITE_INTENTS and not asks_for(intents[0], text):
+        intents = ()  # a change is only proposed when the message says so in words: else, choices
     return Request(intents, order_ids, address, best / 100, candidates)
+
+
+# The words without which a message never asks for a change, however close it is to a paraphrase.
+_SAYS_WRITE = {
+    Intent.CANCEL: re.compile(
+        r"\b(?:cancel|call\w* (?:it )?off|stop|withdraw|undo|get rid|changed? my mind"
+        r"|not (?:want|need|send|ship)|no longer (?:want|need))"
+    ),
+    Intent.REFUND: re.compile(r"\b(?:refund|money|reimburs|repay|pay me back)"),
+    Intent.CHANGE_ADDRESS: re.compile(
+        r"\b(?:address|send|ship|deliver|redirect|moved?|go(?:es|ing)? to|change where|wrong place)"
+    ),
+    Intent.MISSING_PARCEL: re.compile(
+        r"\b(?:never|missing|stol|lost|nothing|no (?:parcel|package)|not (?:here|there)"
+        r"|(?:not|without)\s+(?:\w+\s+){0,2}(?:receiv|arriv|get|got|come|came|deliver|show|turn|have))"
+    ),
+}
+
+
+# A question about how things are ("is my address correct?", "what address is it going to?") asks for no
+# change; "can you ...", "could I ...", "do not ..." and "is it possible to ..." do ask for one.
+_ASKS_A_QUESTION = re.compile(
+    r"^\W*(?:and\s+|so\s+|but\s+)?(?:is|are|was|were|has|have|had|did|does|what|which|where|who|whose|when)\b"
+    r"(?!\s+(?:it|there)\s+(?:possible|a way)\b)"
+)
+
+
+def asks_for(intent: Intent, text: str) -> bool:
+    """Whether `text` words the change `intent` stands for (always true for a read or small talk).
+
+    A question about how things are never asks for a change, whatever its words.
+    """
+    words = _SAYS_WRITE.get(intent)
+    if words is None:
+        return True
+    plain = wording.plain(text)
+    return bool(words.search(plain)) and not _ASKS_A_QUESTION.search(plain)
 
 
 def advice_intent(request: Request) -> Intent | None:
@@ -174,8 +215,12 @@ _DESCRIBED = re.compile(
 
 
 def describes_an_order(text: str) -> bool:
-    """Whether `text` points at an order by what is in it or when it was placed, not by number."""
-    return bool(_MOST_RECENT.search(text) or _DESCRIBED.search(text))
+    """Whether `text` points at an order by what is in it or when it was placed, not by number.
+
+    "that" alone ("refund that please") is the order under discussion, not a description.
+    """
+    plain = wording.plain(text)
+    return bool(_MOST_RECENT.search(plain) or _DESCRIBED.search(plain))
 
 
 def earlier_human_text(messages: Sequence[BaseMessage]) -> str:
