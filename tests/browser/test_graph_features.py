@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, WebSocket, expect
+from playwright.sync_api import Browser, Page, ViewportSize, WebSocket, expect
 
 from tests.browser.conftest import screenshot
 from tests.browser.test_chat_page import ask
@@ -21,8 +21,8 @@ from tests.support.subprocess_server import aws_emulator_process, local_server_p
 pytestmark = pytest.mark.browser
 
 FEATURES = Path(__file__).resolve().parents[2] / "examples" / "langgraph_features" / "langgraph.json"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 @contextmanager
@@ -59,16 +59,19 @@ class Frames:
         return [f for f in self.received if f.get("type") == kind]
 
 
-OpenPage = Callable[[str, dict[str, int]], tuple[Page, Frames]]
+OpenPage = Callable[[str, ViewportSize], tuple[Page, Frames]]
+SLOWEST_TURN_MS = 45_000  # `run-aws`'s first turn starts the worker's container (on a shared machine)
 
 
 @pytest.fixture
 def open_page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[OpenPage]:
     pages: list[Page] = []
 
-    def open_(url: str, viewport: dict[str, int]) -> tuple[Page, Frames]:
-        page = browser.new_context(viewport=viewport).new_page()  # type: ignore[arg-type]
+    def open_(url: str, viewport: ViewportSize) -> tuple[Page, Frames]:
+        page = browser.new_context(viewport=viewport).new_page()
         page.set_default_timeout(20_000)
+        if "#token=" in url:
+            expect.set_options(timeout=SLOWEST_TURN_MS)
         frames = Frames(page)
         page.goto(url)
         expect(page.locator("#status")).to_have_text("Connected")
@@ -76,6 +79,7 @@ def open_page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Open
         return page, frames
 
     yield open_
+    expect.set_options(timeout=5_000)  # Playwright's default
     for page in pages:
         screenshot(page, request)
         page.context.close()
@@ -86,12 +90,17 @@ def within_viewport(page: Page, selector: str, min_width: float = 40) -> None:
     size = page.viewport_size
     assert box is not None and size is not None
     assert box["x"] >= 0 and box["y"] >= 0, box
-    assert box["x"] + box["width"] <= size["width"] and box["y"] + box["height"] <= size["height"], (box, size)
+    assert box["x"] + box["width"] <= size["width"] and box["y"] + box["height"] <= size["height"], (
+        box,
+        size,
+    )
     assert box["width"] >= min_width and box["height"] >= 24, box  # big enough to type into or press
 
 
 @pytest.mark.parametrize("path", ["run", "run-aws"])
-def test_a_question_gets_a_text_box_and_the_node_gets_the_typed_answer(open_page: OpenPage, path: str) -> None:
+def test_a_question_gets_a_text_box_and_the_node_gets_the_typed_answer(
+    open_page: OpenPage, path: str
+) -> None:
     with served("question", path) as url:
         for viewport in (DESKTOP, PHONE):
             page, frames = open_page(url, viewport)
@@ -150,7 +159,8 @@ def test_several_pending_interrupts_each_get_a_card_answered_on_its_own(open_pag
         expect(page.locator("#log .item.agent").last).to_contain_text("Booked: flight LX 318, seat: aisle.")
         ids = {f["kind"]: f["interrupt_id"] for f in frames.received_of("interrupt")}
         answers = [
-            (f["interrupt_id"], f.get("value"), f.get("approved")) for f in frames.sent_of("interrupt_response")
+            (f["interrupt_id"], f.get("value"), f.get("approved"))
+            for f in frames.sent_of("interrupt_response")
         ]
         assert answers == [(ids["input"], "aisle", None), (ids["approval"], None, True)]
         assert page.locator(".question-card, .approval-card").count() == 2  # no card asked twice

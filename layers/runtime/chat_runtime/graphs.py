@@ -67,7 +67,9 @@ class GraphConfig:
             raise GraphConfigError(f'{path}: "env" must be an object or the path of a .env file')
         chat_page = data.get("chat_page", {})
         if not isinstance(chat_page, dict) or not all(isinstance(v, str) for v in chat_page.values()):
-            raise GraphConfigError(f'{path}: "chat_page" must be an object of texts (title, placeholder, welcome)')
+            raise GraphConfigError(
+                f'{path}: "chat_page" must be an object of texts (title, placeholder, welcome)'
+            )
         return cls(file, dict(graphs), list(data.get("dependencies", [])), env, dict(chat_page))
 
     def entry(self, name: str | None) -> tuple[str, str]:
