@@ -14,6 +14,7 @@ import contextlib
 import json
 import shlex
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -60,7 +61,7 @@ class TerminalChat:
         self._agent: str | None = None
         self._lines: asyncio.Queue[str | None] = asyncio.Queue()
         self._held: list[str | None] = []  # lines typed while a turn ran, read once it ends
-        self._reader: asyncio.Task[None] | None = None
+        self._reader: threading.Thread | None = None
 
     async def run(self) -> None:
         """Chat until `/quit` or the end of input."""
@@ -68,7 +69,7 @@ class TerminalChat:
             f"Connected. Conversation {self.thread_id}. Type /new for a new one, /stop to stop an answer, "
             "/state to see the conversation, /quit to leave."
         )
-        self._reader = asyncio.create_task(self._read_lines())
+        self._reader = self._read_lines()
         while True:
             line = await self.read("you> ")
             if line is None or line.strip() == "/quit":
@@ -250,13 +251,24 @@ class TerminalChat:
             return line.rstrip("\n") if line else None
         return await self._lines.get()
 
-    async def _read_lines(self) -> None:
-        """Read standard input line by line into the queue (None at its end), while turns run."""
-        while True:
-            line = await asyncio.to_thread(sys.stdin.readline)
-            await self._lines.put(line.rstrip("\n") if line else None)
-            if not line:
-                return
+    def _read_lines(self) -> threading.Thread:
+        """Read standard input line by line into the queue (None at its end), while turns run.
+
+        A daemon thread: after `/quit` the program ends without waiting for a line that never comes.
+        """
+        loop = asyncio.get_running_loop()
+
+        def read() -> None:
+            while True:
+                line = sys.stdin.readline()
+                with contextlib.suppress(RuntimeError):  # the chat ended and its loop closed meanwhile
+                    loop.call_soon_threadsafe(self._lines.put_nowait, line.rstrip("\n") if line else None)
+                if not line:
+                    return
+
+        thread = threading.Thread(target=read, name="stdin", daemon=True)
+        thread.start()
+        return thread
 
     def write(self, text: str) -> None:
         self.out.write(text)

@@ -146,7 +146,7 @@ def test_stop_cancels_a_long_answer_and_state_shows_what_the_thread_kept() -> No
             typist.type("/stop")
             stopped = typist.wait_for("  (stopped)\n")
             typist.type("/state")
-            state = typist.wait_for("Plan: one long paragraph.\n", seconds=10)[len(stopped) :]
+            state = typist.wait_for("    plan: Plan: one long paragraph.\n", seconds=10)[len(stopped) :]
             typist.type("/quit")
             assert typist.process.wait(timeout=10) == 0
         finally:
