@@ -26,6 +26,7 @@ from chat_runtime.sessions import DEFAULT_SESSION_TTL_SECONDS, InMemorySessionMa
 from chat_runtime.turns import DEFAULT_MAX_TURN_SECONDS, TurnRunner
 from local_server.chat_socket import ChatSocket
 from local_server.live_turns import LiveTurns
+from local_server.page_config import page_config
 from local_server.thread_locks import ThreadLocks
 from support_agent.orders.store import DEMO_CUSTOMER_ID
 
@@ -67,7 +68,7 @@ def create_app(
         clock: Wall-clock time, against which a connection's token expiry is judged.
 
     Returns:
-        A Starlette app with `/ws`, `/api/health` and `app.state.session_manager`.
+        A Starlette app with `/ws`, `/api/health`, `/api/config`, the page and `app.state.session_manager`.
     """
     if graph is None:
         from local_server.defaults import build_default_graph
@@ -101,6 +102,7 @@ def create_app(
         routes=[
             HEALTH_ROUTE,
             WebSocketRoute("/ws", websocket_endpoint),
+            Route("/api/config", page_config),
             Route("/", chat_page),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],

@@ -29,6 +29,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from local_server.app import STATIC, chat_page
 from local_server.emulator.api import Connection, EventFactory, WebSocketApiSpec, authorizer_context
 from local_server.emulator.functions import Invokes
+from local_server.page_config import page_config
 
 logger = logging.getLogger(__name__)
 
@@ -245,7 +246,7 @@ def _iso(epoch: float) -> str:
 
 def create_gateway_app(gateway: Gateway) -> Starlette:
     """The emulator's one HTTP server: the stage's WebSocket, `/ws` (the page's default), the management
-    API under `/{stage}/@connections/`, and the chat page."""
+    API under `/{stage}/@connections/`, and the chat page (with `/api/config`)."""
     stage = gateway.spec.stage
     connections = f"/{stage}/@connections/{{connection_id:path}}"
 
@@ -260,6 +261,7 @@ def create_gateway_app(gateway: Gateway) -> Starlette:
             Route(connections, gateway.describe, methods=["GET"]),
             Route(connections, gateway.delete, methods=["DELETE"]),
             Route("/api/health", health),
+            Route("/api/config", page_config),
             Route("/", chat_page),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ]

@@ -1,5 +1,8 @@
 // The chat page: conversations, streamed answers, tool calls, approval cards, errors, reconnect.
 import { Connection } from "./connection.js";
+import { SHOP, loadPageTexts } from "./page_texts.js";
+import { progressLine, progressOf } from "./progress.js";
+import { answerInputId, questionCard } from "./questions.js";
 
 const STORE = "support.v1";
 const $ = (selector) => document.querySelector(selector);
@@ -45,6 +48,8 @@ function onFrame(frame) {
   const items = target.items;
   const last = items[items.length - 1];
   const heard = turnHeard(target, frame);
+  if (stopping.has(target.id) && STOPPED_DROPS.has(frame.type)) return; // asked to stop: show no more of it
+  if (TURN_ENDS.has(frame.type)) turnEnded(target);
   switch (frame.type) {
     case "token":
       if (last && last.kind === "agent" && last.agent === frame.agent && !last.done) {
@@ -60,24 +65,34 @@ function onFrame(frame) {
       closeAgent(items);
       items.push({ kind: "tool", tool: frame.tool, args: frame.args });
       break;
-    case "interrupt":
+    case "interrupt": {
       closeAgent(items);
-      if (!items.some((i) => i.kind === "approval" && i.frame.interrupt_id === frame.interrupt_id && !i.answer)) {
+      const kind = frame.kind === "input" ? "question" : "approval";
+      if (!items.some((i) => i.kind === kind && i.frame.interrupt_id === frame.interrupt_id && !i.answer)) {
         if (frame.problem) markEditRefused(items, frame);
-        items.push({ kind: "approval", frame, answer: null });
+        items.push({ kind, frame, answer: null });
       }
       break;
+    }
     case "message_complete":
       closeAgent(items);
+      if (frame.status === "cancelled" || frame.status === "rolled_back") markStopped(items);
+      if (frame.status === "dismissed") dismissOpenCards(items);
       break;
     case "error":
       closeAgent(items);
       items.push({ kind: "error", code: frame.code, message: frame.message });
       break;
     case "custom":
-      if (!addQuickReplies(items, frame)) return;
+      if (!addQuickReplies(items, frame)) {
+        const progress = progressOf(frame.value);
+        if (!progress || !running.has(target.id)) return; // other custom values are the graph's own business
+        target.progress = progress;
+      }
       break;
     case "resumed":
+      if (frame.state === "running") running.add(target.id);
+      else turnEnded(target);
       // The server lost this conversation (it expired, or a local server restarted): say so, once.
       if (frame.state !== "new" || !items.length || items[items.length - 1].kind === "notice") return;
       target.lastSeq = 0; // its numbering starts again
@@ -102,10 +117,37 @@ function markEditRefused(items, frame) {
 
 // Threads whose turn was asked for and has sent nothing yet: they show a typing indicator.
 const waiting = new Set();
-const TURN_FRAMES = new Set(["token", "tool_call", "interrupt", "message_complete", "error"]);
+const TURN_FRAMES = new Set(["token", "tool_call", "interrupt", "message_complete", "error", "custom"]);
+// Threads with a turn running (from sending until the frame that ends it): they show the stop button.
+const running = new Set();
+const TURN_ENDS = new Set(["interrupt", "message_complete", "error"]);
+// Threads whose running turn the customer stopped: what it still streams is not shown.
+const stopping = new Set();
+const STOPPED_DROPS = new Set(["token", "tool_call", "custom"]);
 
 function expectTurn(threadId) {
   waiting.add(threadId);
+  running.add(threadId);
+}
+
+function turnEnded(target) {
+  running.delete(target.id);
+  stopping.delete(target.id);
+  delete target.progress;
+}
+
+// A stopped turn: its last answer says so (or a note does, when it had not answered yet).
+function markStopped(items) {
+  const last = items[items.length - 1];
+  if (last && last.kind === "agent") last.stopped = true;
+  else items.push({ kind: "notice", text: "Stopped." });
+}
+
+// Dismissing answers every pending interrupt of the thread at once.
+function dismissOpenCards(items) {
+  for (const item of items) {
+    if ((item.kind === "approval" || item.kind === "question") && !item.answer) item.answer = "dismissed";
+  }
 }
 
 // True when `frame` is the first one of the turn `target` was waiting for (its indicator goes away).
@@ -149,6 +191,12 @@ function renderItem(item) {
     li.innerHTML = `<span class="who">${escapeHtml(agentName(item.agent))}</span>`;
     li.append(paragraph(item.text));
     li.classList.toggle("streaming", !item.done);
+    if (item.stopped) {
+      const note = document.createElement("span");
+      note.className = "stopped";
+      note.textContent = "Stopped";
+      li.append(note);
+    }
   } else if (item.kind === "tool") {
     const handoff = item.tool === "hand_off_to_human";
     const order = item.args && item.args.order_id && !handoff ? ` order ${item.args.order_id}` : "";
@@ -161,6 +209,8 @@ function renderItem(item) {
     li.textContent = item.message;
   } else if (item.kind === "approval") {
     li.append(approvalCard(item));
+  } else if (item.kind === "question") {
+    li.append(questionCard(item, { onAnswer: answerQuestion, onDismiss: dismiss }));
   } else if (item.kind === "choices") {
     li.append(quickReplies(item));
   }
@@ -246,6 +296,7 @@ function approvalCard(item) {
       approved: "You approved this.",
       rejected: "You rejected this.",
       refused: "Your change couldn't be used: see below.",
+      dismissed: "You dismissed this.",
     }[item.answer];
     card.append(paragraph(outcome));
     return card;
@@ -297,6 +348,34 @@ function answer(item, approved, fields) {
   connection.send(frame);
 }
 
+function answerQuestion(item, value) {
+  item.answer = "answered";
+  item.value = value;
+  respond(item, { interrupt_id: item.frame.interrupt_id, value });
+}
+
+function dismiss(item) {
+  dismissOpenCards(thread(item.frame.thread_id)?.items ?? [item]);
+  respond(item, { cancelled: true });
+}
+
+function respond(item, answer) {
+  expectTurn(item.frame.thread_id);
+  save();
+  renderLog();
+  connection.send({ type: "interrupt_response", thread_id: item.frame.thread_id, ...answer });
+}
+
+function stop() {
+  const t = current();
+  if (!running.has(t.id) || stopping.has(t.id)) return;
+  stopping.add(t.id);
+  waiting.delete(t.id);
+  closeAgent(t.items);
+  renderLog();
+  connection.send({ type: "cancel", thread_id: t.id });
+}
+
 const FORGOTTEN =
   "The server no longer has this conversation (it expired or the server restarted): " +
   "what you write next starts afresh.";
@@ -309,26 +388,43 @@ function freshTitle() {
 function welcome() {
   const item = document.createElement("li");
   item.className = "welcome";
-  item.textContent =
-    "Hi! I can tell you where an order is, list your orders, and cancel an order, request a refund or " +
-    "change a shipping address once you approve. Ask away, e.g. \u201cWhere is order 1042?\u201d";
+  item.textContent = texts.welcome;
   return item;
 }
 
 function renderLog() {
+  const focused = focusedAnswer();
   const log = $("#log");
   const items = current().items;
   log.replaceChildren(...(items.length ? items.map(renderItem) : [welcome()]));
   if (waiting.has(current().id)) log.append(typingIndicator());
+  if (current().progress) log.append(progressLine(current().progress));
   showNewest(log);
-  const pending = log.querySelector(".approval-card button.primary");
+  const stopButton = $("#stop");
+  stopButton.hidden = !running.has(current().id);
+  stopButton.disabled = stopping.has(current().id);
+  if (focused && document.getElementById(focused.id)) {
+    const again = document.getElementById(focused.id);
+    again.focus();
+    if (focused.caret !== null) again.setSelectionRange(focused.caret, focused.caret);
+  }
+  const pending = log.querySelector(".approval-card button.primary, .question-card input");
   if (pending && document.activeElement === document.body) pending.focus();
+}
+
+// The answer box being typed into, if any: rendering replaces it, so its focus and caret are put back.
+function focusedAnswer() {
+  const active = document.activeElement;
+  if (!active || !active.id || !active.id.startsWith("answer-") || !$("#log").contains(active)) return null;
+  return { id: active.id, caret: active.selectionStart };
 }
 
 function updateLast(item) {
   const node = $("#log").lastElementChild;
   if (!node) return renderLog();
-  node.querySelector("p").textContent = item.text;
+  const p = node.querySelector("p");
+  if (!p) return renderLog();
+  p.textContent = item.text;
   showNewest($("#log"));
 }
 
@@ -413,6 +509,8 @@ $("#message").addEventListener("keydown", (event) => {
   }
 });
 
+$("#stop").addEventListener("click", stop);
+
 $("#new-thread").addEventListener("click", () => {
   const id = newThreadId();
   state.threads.unshift({ id, title: freshTitle(), items: [] });
@@ -438,13 +536,22 @@ $("#settings").addEventListener("close", () => {
   connection = connect();
 });
 
+let texts = SHOP;
 renderThreads();
 renderLog();
 
-// At phone width the full example does not fit the input: a short placeholder instead of a clipped one.
+// At phone width the shop's full example does not fit the input: a short placeholder instead of a clipped one.
 const narrow = window.matchMedia("(max-width: 700px)");
 function fitPlaceholder() {
-  $("#message").placeholder = narrow.matches ? "Ask about an order…" : "Ask about an order, e.g. Where is order 1042?";
+  $("#message").placeholder = narrow.matches ? texts.shortPlaceholder : texts.placeholder;
 }
 narrow.addEventListener("change", fitPlaceholder);
 fitPlaceholder();
+
+loadPageTexts().then((served) => {
+  texts = served;
+  document.title = texts.title;
+  $("#page-title").textContent = texts.title;
+  fitPlaceholder();
+  if (!current().items.length) renderLog();
+});

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import select
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -60,3 +64,94 @@ def test_tokens_travel_in_the_query_string() -> None:
     assert with_token("wss://a.example/dev", "t.k.n") == "wss://a.example/dev?token=t.k.n"
     assert with_token("ws://h/ws?x=1", "abc") == "ws://h/ws?x=1&token=abc"
     assert with_token("ws://h/ws", None) == "ws://h/ws"
+
+
+FEATURES = Path(__file__).resolve().parents[2] / "examples" / "langgraph_features" / "langgraph.json"
+
+
+def features(graph: str) -> dict[str, str]:
+    return {**os.environ, "LANGGRAPH_CONFIG": str(FEATURES), "GRAPH": graph}
+
+
+def test_a_question_is_printed_and_the_next_line_answers_it() -> None:
+    with local_server_process(env=features("question")) as url:
+        output = chat(url, "hi\nAda\n/quit\n")
+    assert "  ? What is your name?" in output
+    assert "[greeter] Nice to meet you, Ada!" in output
+
+
+def test_options_are_numbered_and_a_number_answers_with_that_option() -> None:
+    with local_server_process(env=features("trip")) as url:
+        output = chat(url, "Book my trip\ny\n2\n/quit\n")
+    assert "? Book flight LX 318 to Lisbon for 240.00?" in output
+    assert "  ? Window or aisle?\n    1) window\n    2) aisle\n" in output
+    assert "[summary] Booked: flight LX 318, seat: aisle." in output
+
+
+def test_progress_is_printed_as_it_comes() -> None:
+    with local_server_process(env=features("progress")) as url:
+        output = chat(url, "How are my orders?\n/quit\n")
+    lines = [line.split("you> ")[-1].strip() for line in output.splitlines() if "\u2026" in line]
+    assert lines == [
+        "\u2026 Reading your orders (33%)",
+        "\u2026 Checking the prices (67%)",
+        "\u2026 Writing the summary (100%)",
+    ]
+    assert "[report] Your report is ready" in output
+
+
+class Typist:
+    """The client as a person uses it: lines typed once what they wait for has been printed."""
+
+    def __init__(self, url: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "local_server.client", url],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        self.output = ""
+
+    def type(self, line: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(line.encode() + b"\n")
+        self.process.stdin.flush()
+
+    def wait_for(self, text: str, seconds: float = 20) -> str:
+        """The output so far, once it shows `text`."""
+        assert self.process.stdout is not None
+        deadline = time.monotonic() + seconds
+        while text not in self.output:
+            left = deadline - time.monotonic()
+            assert left > 0, f"{text!r} not printed; output so far:\n{self.output}"
+            if select.select([self.process.stdout], [], [], left)[0]:
+                chunk = os.read(self.process.stdout.fileno(), 4096)
+                assert chunk, f"the client exited before printing {text!r}:\n{self.output}"
+                self.output += chunk.decode(errors="replace")
+        return self.output
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=10)
+
+
+def test_stop_cancels_a_long_answer_and_state_shows_what_the_thread_kept() -> None:
+    with local_server_process(env=features("essay")) as url:
+        typist = Typist(url)
+        try:
+            typist.wait_for("you> ")
+            typist.type("Write me an essay")
+            typist.wait_for("word3 ")
+            typist.type("/stop")
+            stopped = typist.wait_for("  (stopped)\n")
+            typist.type("/state")
+            state = typist.wait_for("    plan: Plan: one long paragraph.\n", seconds=10)[len(stopped) :]
+            typist.type("/quit")
+            assert typist.process.wait(timeout=10) == 0
+        finally:
+            typist.close()
+    assert "word100" not in stopped
+    assert "messages:" in state and "user: Write me an essay" in state
+    assert "plan: Plan: one long paragraph." in state
+    assert "word1 " not in state  # cancelled (interrupt): the plan was kept, the unfinished essay was not

@@ -9,7 +9,8 @@
 `./file.py:attribute` (relative to the file). The attribute is a compiled graph, a `StateGraph`, or a factory
 (called with the run config, or with nothing) that returns either; the runtime compiles it with, or gives
 it, its own checkpointer. `dependencies` that are local folders are importable; `env` (an object, or the
-path of a `.env` file) fills environment variables that are not set already.
+path of a `.env` file) fills environment variables that are not set already. `chat_page` (an object of
+strings: `title`, `placeholder`, `welcome`) gives the chat page its texts for this graph.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class GraphConfig:
     graphs: dict[str, str]
     dependencies: list[str] = field(default_factory=list)
     env: dict[str, str] | str = field(default_factory=dict)
+    chat_page: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: str | Path) -> GraphConfig:
@@ -63,7 +65,12 @@ class GraphConfig:
         env = data.get("env", {})
         if not isinstance(env, dict | str):
             raise GraphConfigError(f'{path}: "env" must be an object or the path of a .env file')
-        return cls(file, dict(graphs), list(data.get("dependencies", [])), env)
+        chat_page = data.get("chat_page", {})
+        if not isinstance(chat_page, dict) or not all(isinstance(v, str) for v in chat_page.values()):
+            raise GraphConfigError(
+                f'{path}: "chat_page" must be an object of texts (title, placeholder, welcome)'
+            )
+        return cls(file, dict(graphs), list(data.get("dependencies", [])), env, dict(chat_page))
 
     def entry(self, name: str | None) -> tuple[str, str]:
         """(name, `module:attribute`) of the chosen graph."""
