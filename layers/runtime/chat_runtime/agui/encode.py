@@ -42,6 +42,7 @@ class _Run:
     agent: str | None = None
     messages: int = 0
     interrupts: list[InterruptFrame] = field(default_factory=list)
+    calls: set[str] = field(default_factory=set)
 
 
 class AguiEncoder:
@@ -56,6 +57,7 @@ class AguiEncoder:
     def __init__(self) -> None:
         self._runs: dict[str, _Run] = {}
         self._queued: dict[str, deque[str]] = {}
+        self._calls: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {}
 
     def begin_run(self, thread_id: str, run_id: str) -> None:
         """Queue the run id for the next run of `thread_id`."""
@@ -78,15 +80,14 @@ class AguiEncoder:
         elif isinstance(frame, ToolCallFrame):
             self._close_text(run, events)
             call_id = frame.call_id or f"{run.run_id}-call-{uuid.uuid4().hex[:8]}"
-            start: Event = {"type": "TOOL_CALL_START", "toolCallId": call_id, "toolCallName": frame.tool}
-            events += [
-                start,
-                {"type": "TOOL_CALL_ARGS", "toolCallId": call_id, "delta": json.dumps(frame.args)},
-                {"type": "TOOL_CALL_END", "toolCallId": call_id},
-            ]
+            self._calls.setdefault(thread_id, {})[call_id] = (frame.tool, frame.args)
+            events += _tool_call(run, call_id, frame.tool, frame.args)
         elif isinstance(frame, ToolResultFrame):
             self._close_text(run, events)
             call_id = frame.call_id or frame.tool
+            if call_id not in run.calls:  # called in an earlier run (before its approval): announce it again
+                tool, args = self._calls.get(thread_id, {}).get(call_id, (frame.tool, {}))
+                events += _tool_call(run, call_id, tool, args)
             events.append(
                 {
                     "type": "TOOL_CALL_RESULT",
@@ -159,6 +160,15 @@ class AguiEncoder:
     def _finish(self, thread_id: str, extra: Event) -> Event:
         run = self._runs.pop(thread_id)
         return {"type": "RUN_FINISHED", "threadId": thread_id, "runId": run.run_id, **extra}
+
+
+def _tool_call(run: _Run, call_id: str, tool: str, args: dict[str, Any]) -> list[Event]:
+    run.calls.add(call_id)
+    return [
+        {"type": "TOOL_CALL_START", "toolCallId": call_id, "toolCallName": tool},
+        {"type": "TOOL_CALL_ARGS", "toolCallId": call_id, "delta": json.dumps(args)},
+        {"type": "TOOL_CALL_END", "toolCallId": call_id},
+    ]
 
 
 def _run_error(frame: ErrorFrame) -> Event:
