@@ -14,7 +14,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 LANGGRAPH_VENV := .tools/langgraph
 
-.PHONY: install run run-aws test lint build deploy deploy-params browser bench audit clean
+.PHONY: install run run-aws test lint build deploy deploy-params browser bench audit clean js-test
 
 install: $(STAMP)
 
@@ -47,8 +47,19 @@ browser:
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 # The AWS tests expand template.yaml with the SAM translator from SAM CLI's own environment.
-test: lint browser $(SAM_VENV)/bin/sam
+test: lint browser $(SAM_VENV)/bin/sam js-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+JS := clients/js
+# npm ci again only when node_modules is missing or older than the lockfile.
+$(JS)/node_modules/.installed: $(JS)/package-lock.json
+	cd $(JS) && npm ci --no-audit --no-fund
+	@touch $@
+
+# The JavaScript clients: build, node tests against real servers, ag-ui-validate on the recorded AG-UI streams.
+js-test: install $(JS)/node_modules/.installed
+	cd $(JS) && rm -rf test/streams && npm run build && npm test
+	$(JS)/validate.sh
 
 $(SAM_VENV)/bin/sam: requirements/sam.txt
 	$(PYTHON) -m venv $(SAM_VENV)

@@ -10,6 +10,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from chat_runtime.agui import FrameCodec, choose_codec
 from chat_runtime.auth import AuthError, Principal, TokenVerifier, thread_key
 from chat_runtime.control import CancelMode, TurnControl
 from chat_runtime.limits import TokenBucket, rate_limited, token_expired
@@ -23,8 +24,6 @@ from chat_runtime.protocol import (
     ProtocolError,
     ResumeFrame,
     ServerFrame,
-    encode_frame,
-    parse_client_frame,
 )
 from chat_runtime.replay import replay_frames
 from chat_runtime.turn_rules import no_running_turn, turn_running
@@ -69,6 +68,9 @@ class ChatSocket:
         self._clock = clock
         self._send_lock = asyncio.Lock()
         self._open = False
+        self._codec: FrameCodec = choose_codec(
+            websocket.scope.get("subprotocols", []), websocket.query_params
+        )
 
     async def serve(self) -> None:
         """Authenticate, accept the connection and serve it until the client leaves."""
@@ -81,7 +83,7 @@ class ChatSocket:
                 return
             self._principal = principal
             self._configurable = {**self._configurable, "customer_id": principal.customer_id}
-        await self._websocket.accept()
+        await self._websocket.accept(subprotocol=self._codec.subprotocol)
         self._open = True
         try:
             while True:
@@ -95,7 +97,7 @@ class ChatSocket:
                     await self.send(rate_limited().to_frame())
                     continue
                 raw = message.get("text")
-                parsed = parse_client_frame(raw if raw is not None else message.get("bytes") or b"")
+                parsed = self._codec.decode(raw if raw is not None else message.get("bytes") or b"")
                 if isinstance(parsed, ProtocolError):
                     await self.send(parsed.to_frame())
                 elif isinstance(parsed, ResumeFrame):
@@ -117,11 +119,15 @@ class ChatSocket:
 
     async def send(self, frame: ServerFrame) -> None:
         """Send one frame; a closed connection drops it silently (the turn still completes)."""
-        if not self._open:
+        await self._send_texts(self._codec.encode(frame))
+
+    async def _send_texts(self, texts: list[str]) -> None:
+        if not self._open or not texts:
             return
         async with self._send_lock:
             try:
-                await self._websocket.send_text(encode_frame(frame))
+                for text in texts:
+                    await self._websocket.send_text(text)
             except (WebSocketDisconnect, RuntimeError, OSError):
                 self._open = False
 
@@ -179,8 +185,9 @@ class ChatSocket:
             # No await between reading the log and following: no frame can slip between the two.
             self._live.follow(key, self.send)
             for missed_frame in missed:
-                if self._open:
-                    await self._websocket.send_text(encode_frame(missed_frame))
+                for text in self._codec.encode(missed_frame):
+                    if self._open:
+                        await self._websocket.send_text(text)
 
     async def _run_turn(self, frame: MessageFrame | InterruptResponseFrame) -> None:
         key = thread_key(frame.thread_id, self._owner)
@@ -192,6 +199,7 @@ class ChatSocket:
                     outcome = await self._runner.handle(
                         frame, publish, configurable=self._configurable, owner=self._owner, control=control
                     )
+                await self._send_texts(self._codec.end_turn(frame.thread_id))
                 logger.info(
                     "turn on thread %s: %s in %.0f ms",
                     frame.thread_id,
