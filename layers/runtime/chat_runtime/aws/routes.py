@@ -210,9 +210,14 @@ def _on_client_frame(
     key = thread_key(frame.thread_id, connection.principal)
     if isinstance(frame, ResumeFrame):
         record = deps.sessions.get_state(key)
-        if record is not None and record.status is ThreadStatus.RUNNING:
-            deps.sessions.set_follower(key, connection_id)  # the worker continues on this connection
-        return reply(*replay_frames(record, deps.frames, key, frame.thread_id, frame.after_seq))
+        running = record is not None and record.status is ThreadStatus.RUNNING
+        if running:  # the worker continues on this connection, with what follows the replay
+            deps.sessions.set_follower(key, connection_id)
+        replayed = replay_frames(record, deps.frames, key, frame.thread_id, frame.after_seq)
+        reply(*replayed)
+        if running:
+            deps.sessions.follower_caught_up(key, connection_id, replayed_up_to(replayed, frame.after_seq))
+        return OK
     if isinstance(frame, CancelFrame):
         if deps.cancels.request(key, CancelMode(frame.action)):
             return OK  # the worker's turn ends with a frame that says it was cancelled
@@ -248,6 +253,11 @@ def _on_client_frame(
     enqueue_surely(deps.sqs, deps.queue_url, job)
     logger.info("queued a turn", extra={"thread_id": frame.thread_id, "connection_id": connection_id})
     return OK
+
+
+def replayed_up_to(replayed: list[ServerFrame], after_seq: int) -> int:
+    """The highest `seq` a resuming client holds once it has the replay (its own `after_seq` at least)."""
+    return max([after_seq, *(f.seq for f in replayed if f.seq is not None)])
 
 
 def enqueue_surely(sqs: Any, queue_url: str, job: TurnJob, attempts: int = 5) -> None:
