@@ -1,4 +1,5 @@
-"""`make run-aws`: a client that drops during a long turn and resumes gets each frame once, in order."""
+"""`make run-aws` with long turns (the `essay` graph): a resume gets each frame once, in order; the log labels
+each line with the function that wrote it while several run at once."""
 
 from __future__ import annotations
 
@@ -60,3 +61,40 @@ def test_a_resume_during_a_running_turn_gets_the_missed_frames_then_the_live_res
     tokens = [f for f in before + after if f["type"] == "token" and f.get("agent") == "write"]
     essay = "".join(f["content"] for f in tokens)
     assert essay == ESSAY
+
+
+def _log_lines(emulator: EmulatorProcess) -> list[dict[str, Any]]:
+    lines = []
+    for line in emulator.log().splitlines():
+        if line.startswith('{"level"'):
+            lines.append(json.loads(line))
+    return lines
+
+
+def test_each_functions_log_lines_carry_its_own_lambda_context_while_others_run(
+    essay_emulator: EmulatorProcess,
+) -> None:
+    thread = "labels"
+    with connect(essay_emulator.signed_in_url) as other:
+        with connect(essay_emulator.signed_in_url) as ws:
+            ws.send(json.dumps({"type": "message", "thread_id": thread, "content": "an essay, please"}))
+            while json.loads(ws.recv(timeout=30))["type"] != "token":
+                pass  # the worker's invocation is running
+            # Another function's invocation while the worker's runs: the route handler answers at once.
+            other.send(json.dumps({"type": "resume", "thread_id": "labels-other", "after_seq": 0}))
+            assert json.loads(other.recv(timeout=10))["type"] == "resumed"
+        # The worker posts its next word to the closed connection and logs that it is gone.
+        deadline = time.monotonic() + 10
+        while not [line for line in _log_lines(essay_emulator) if "is gone" in line["message"]]:
+            assert time.monotonic() < deadline, "the worker did not log the closed connection"
+            time.sleep(0.1)
+        other.send(json.dumps({"type": "cancel", "thread_id": thread}))
+    lines = _log_lines(essay_emulator)
+    gone = [line for line in lines if "is gone" in line["message"]]
+    queued = [line for line in lines if line["message"] == "queued a turn"]
+    assert gone and queued
+    assert {line["function_name"] for line in gone} == {"AgentWorkerFunction"}
+    assert {line["function_name"] for line in queued} == {"MessageFunction"}
+    for line in gone + queued:
+        assert line["function_arn"].endswith(f":function:{line['function_name']}")
+    assert len({line["function_request_id"] for line in queued}) == len(queued)
