@@ -11,6 +11,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from websockets.sync.client import connect
@@ -95,7 +96,7 @@ def test_the_readmes_signed_in_recipe_works_as_written() -> None:
 
 def test_make_run_logs_one_line_per_turn_with_its_thread_outcome_and_latency() -> None:
     question, cancel = "What is the status of order 1042?", "Please cancel order 1043"
-    turns = [
+    turns: list[tuple[str, dict[str, Any], str]] = [
         ("first-thread", {"type": "message", "content": question}, "completed"),
         ("second-thread", {"type": "message", "content": cancel}, "interrupted"),
         ("second-thread", {"type": "interrupt_response", "approved": False}, "completed"),
