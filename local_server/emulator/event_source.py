@@ -105,8 +105,18 @@ def deliver_batch(
     return len(failed)
 
 
+# While a batch is in flight, its FIFO group's next message becomes visible only when the batch is deleted;
+# a long poll on moto's server started before then never sees it (it snapshots the in-flight groups), so the
+# poller polls without waiting instead: at once when a batch is done, or after this pause for other groups.
+IN_FLIGHT_POLL_SECONDS = 0.05
+
+
 class SqsPoller:
-    """Long-polls one queue and hands batches to its function, at most `max_concurrency` at once."""
+    """Long-polls one queue and hands batches to its function, at most `max_concurrency` at once.
+
+    As Lambda's event source does, it picks up a FIFO group's next message as soon as it is visible (right
+    after the previous one's delete), not at the end of a long poll that started earlier.
+    """
 
     def __init__(self, sqs: Any, invoker: Invokes, trigger: SqsTrigger, queue_url: str, queue_arn: str):
         self.sqs, self.invoker, self.trigger = sqs, invoker, trigger
@@ -115,6 +125,9 @@ class SqsPoller:
         self._slots = threading.BoundedSemaphore(max(1, trigger.max_concurrency))
         self._pool = ThreadPoolExecutor(max_workers=max(1, trigger.max_concurrency))
         self._thread = threading.Thread(target=self._run, name=f"sqs-{trigger.queue_id}", daemon=True)
+        self._in_flight = 0
+        self._counting = threading.Lock()
+        self._delivered = threading.Event()
 
     def start(self) -> None:
         self._thread.start()
@@ -127,11 +140,13 @@ class SqsPoller:
     def _run(self) -> None:
         while not self._stop.is_set():
             self._slots.acquire()
+            self._delivered.clear()
+            busy = self._in_flight > 0
             try:
                 messages = self.sqs.receive_message(
                     QueueUrl=self.queue_url,
                     MaxNumberOfMessages=min(self.trigger.batch_size, 10),
-                    WaitTimeSeconds=1,
+                    WaitTimeSeconds=0 if busy else 1,
                     AttributeNames=["All"],
                 ).get("Messages", [])
             except Exception:
@@ -140,11 +155,18 @@ class SqsPoller:
                 time.sleep(1)
             if not messages:
                 self._slots.release()
+                if busy:
+                    self._delivered.wait(IN_FLIGHT_POLL_SECONDS)
                 continue
+            with self._counting:
+                self._in_flight += 1
             self._pool.submit(self._deliver, messages)
 
     def _deliver(self, messages: list[dict[str, Any]]) -> None:
         try:
             deliver_batch(self.sqs, self.invoker, self.trigger, self.queue_url, self.queue_arn, messages)
         finally:
+            with self._counting:
+                self._in_flight -= 1
             self._slots.release()
+            self._delivered.set()

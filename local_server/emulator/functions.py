@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Protocol
 
+from local_server.emulator.log_context import in_own_log_context
 from local_server.iam import IamGuard
 from local_server.intrinsics import ACCOUNT_ID
 from local_server.stack import ROOT, Stack
@@ -105,7 +106,8 @@ class Invokes(Protocol):
 
 
 class Invoker:
-    """Invokes handlers as Lambda would: a fresh context, a copy of the event, the function's IAM role."""
+    """Invokes handlers as Lambda would: a fresh context, a copy of the event, the function's IAM role, and
+    log keys of the invocation's own (`log_context`)."""
 
     def __init__(self, stack: Stack, guard: IamGuard | None) -> None:
         self.functions = template_functions(stack)
@@ -122,8 +124,12 @@ class Invoker:
             invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{logical_id}",
         )
         acting = self.guard.acting_as(logical_id, scope="context") if self.guard else contextlib.nullcontext()
-        with acting:
-            return handler(copy.deepcopy(event), context)
+
+        def run() -> Any:
+            with acting:
+                return handler(copy.deepcopy(event), context)
+
+        return in_own_log_context(run)
 
 
 def reset_lambda_containers() -> None:

@@ -148,3 +148,36 @@ async def test_a_fast_stream_is_paced_and_the_turn_end_is_flushed_at_once(client
     assert "".join(f.get("content", "") for f in read_frames("c6")) == "".join(f"t{n} " for n in range(100))
     assert sink.stats.calls <= 12, sink.stats  # about one post per 50 ms window instead of 100
     assert flushed < 0.1
+
+
+async def test_after_a_resume_only_frames_past_the_replay_go_to_the_follower(client: Any) -> None:
+    from botocore.exceptions import ClientError
+
+    from chat_runtime.aws.dynamodb_sessions import Follower
+
+    follower: list[Follower | None] = [None]
+
+    class Dropped:
+        """The management API, where connection `old` has closed (moto never answers 410)."""
+
+        def post_to_connection(self, ConnectionId: str, Data: bytes) -> Any:
+            if ConnectionId == "old":
+                error = {"Error": {"Code": "GoneException"}, "ResponseMetadata": {"HTTPStatusCode": 410}}
+                raise ClientError(error, "PostToConnection")
+            return client.post_to_connection(ConnectionId=ConnectionId, Data=Data)
+
+    async def replay_done_later() -> None:
+        await asyncio.sleep(0.3)
+        follower[0] = Follower("new", caught_up_to=4)  # the route handler replayed seq 1..4 from the log
+
+    async with ApiGatewaySender(Dropped(), "old", follower=lambda: follower[0]) as sink:
+        for seq in range(1, 5):
+            await sink(token(f"w{seq} ").model_copy(update={"seq": seq}))
+            await asyncio.sleep(0.06)
+        follower[0] = Follower("new", caught_up_to=None)  # resumed; the replay is being sent
+        await sink(token("w5 ").model_copy(update={"seq": 5}))
+        await asyncio.sleep(0.06)
+        done = asyncio.create_task(replay_done_later())
+        await sink(MessageCompleteFrame(thread_id="t", seq=6))  # the sender closes before the replay ends
+    await done
+    assert [(f["seq"], f.get("content")) for f in read_frames("new")] == [(5, "w5 "), (6, None)]

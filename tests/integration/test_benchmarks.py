@@ -26,6 +26,7 @@ EXPECTED = {
     "dynamodb_cost": ["USD for 1,000 three-turn conversations"],
     "bedrock_cost": ["Bedrock cost at list price"],
     "run_aws": ["run-aws / run, median turn"],
+    "follow_up": ["Follow-ups on one thread"],
     "cold_start": ["Message route handler: top-level imports"],
     "faults": ["AWS faults above botocore's retries"],
     "retries": ["Faults injected below botocore's retries"],

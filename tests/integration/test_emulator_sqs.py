@@ -77,3 +77,49 @@ def test_failed_records_are_kept_and_the_dead_letter_function_is_invoked(moto_se
         poller.stop()
     assert dead_letters.events[0]["Records"][0]["body"] == "gave up"
     assert counts(sqs, dead) == (0, 0)
+
+
+class SlowTurns:
+    """A stand-in worker whose invocations take `seconds`; records when each one started and ended."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.spans: list[tuple[str, float, float]] = []
+
+    def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
+        started = time.monotonic()
+        time.sleep(self.seconds)
+        self.spans.append((event["Records"][0]["body"], started, time.monotonic()))
+        return {"batchItemFailures": []}
+
+
+def test_a_fifo_groups_next_message_reaches_the_worker_right_after_the_previous_turn(
+    moto_server: MotoServer,
+) -> None:
+    session = boto3.Session(region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    stack = create_stack(session, "follow", endpoint_url=moto_server.url)
+    trigger = next(t for t in sqs_triggers(Resolver(stack)) if t.queue_id == "TurnQueue")
+    assert trigger.max_concurrency > 1  # other threads' turns may run meanwhile: the poller keeps polling
+    sqs = session.client("sqs", endpoint_url=moto_server.url)
+    url = stack.queue_urls["TurnQueue"]
+    worker = SlowTurns(0.3)
+    poller = SqsPoller(sqs, worker, trigger, url, stack.queue_arns["TurnQueue"])
+    poller.start()
+    try:
+        for index in range(3):
+            sqs.send_message(  # one thread's turns: a follow-up sent while the previous turn runs
+                QueueUrl=url,
+                MessageBody=str(index),
+                MessageGroupId="thread",
+                MessageDeduplicationId=str(index),
+            )
+            time.sleep(0.1)
+        deadline = time.monotonic() + 10
+        while len(worker.spans) < 3:
+            assert time.monotonic() < deadline, worker.spans
+            time.sleep(0.02)
+    finally:
+        poller.stop()
+    assert [body for body, _, _ in worker.spans] == ["0", "1", "2"]
+    waits = [later[1] - earlier[2] for earlier, later in zip(worker.spans, worker.spans[1:], strict=False)]
+    assert max(waits) < 0.1, waits  # on AWS: as soon as the previous message is deleted

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+from websockets.sync.client import connect
 
-from tests.support.live_server import free_port
-from tests.support.subprocess_server import running
+from tests.support.live_server import free_port, receive_turn
+from tests.support.subprocess_server import local_server_process, running
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,3 +92,33 @@ def test_the_readmes_signed_in_recipe_works_as_written() -> None:
         output = seen.read()
     assert "[order_info] Order 1042 (Trail running shoes) has shipped with UPS" in output, output[-3000:]
     assert "DEMO MODE" not in output and "signed-in mode" in output
+
+
+def test_make_run_logs_one_line_per_turn_with_its_thread_outcome_and_latency() -> None:
+    question, cancel = "What is the status of order 1042?", "Please cancel order 1043"
+    turns: list[tuple[str, dict[str, Any], str]] = [
+        ("first-thread", {"type": "message", "content": question}, "completed"),
+        ("second-thread", {"type": "message", "content": cancel}, "interrupted"),
+        ("second-thread", {"type": "interrupt_response", "approved": False}, "completed"),
+        ("third-thread", {"type": "interrupt_response", "approved": True}, "refused"),  # nothing pending
+    ]
+    answers: list[str] = []
+    with tempfile.TemporaryFile() as output:
+        with local_server_process(output=output, env={**os.environ, "PYTHONUNBUFFERED": "1"}) as url:
+            with connect(url) as ws:
+                for thread, frame, _ in turns:
+                    if frame["type"] == "interrupt_response" and thread == "second-thread":
+                        frame = {**frame, "interrupt_id": answers[-1]}
+                    ws.send(json.dumps({**frame, "thread_id": thread}))
+                    ending = receive_turn(ws, timeout=30)
+                    answers.append(ending[-1].get("interrupt_id", ""))
+                    if ending[-1]["type"] == "message_complete":
+                        answers.append("".join(f.get("content", "") for f in ending if f["type"] == "token"))
+            time.sleep(0.3)
+        output.seek(0)
+        log = output.read().decode()
+    lines = re.findall(r"turn on thread (\S+): (\w+) in (\d+) ms", log)
+    assert [(thread, outcome) for thread, outcome, _ in lines] == [(t, o) for t, _, o in turns], log
+    assert all(0 <= int(ms) < 30_000 for _, _, ms in lines)
+    for secret in (question, cancel, *[a for a in answers if len(a) > 20]):
+        assert secret not in log  # neither what the customer wrote nor what the agent answered

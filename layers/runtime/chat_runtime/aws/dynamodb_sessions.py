@@ -2,7 +2,8 @@
 
 Item: `thread_id` (partition key), `status`, `pending_interrupts` (JSON), `owner`, `created_at`,
 `last_active_at`, `expires_at`, and `ttl` (DynamoDB TTL): `expires_at` plus a grace period, so an expired
-thread stays known as expired (never silently restarted) for longer than its checkpoints live.
+thread stays known as expired (never silently restarted) for longer than its checkpoints live. A client that
+resumes a running turn sets `follower` (its connection) and then `follower_after` (the last `seq` replayed).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 import time
 from dataclasses import asdict
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from chat_runtime.sessions import (
     DEFAULT_SESSION_TTL_SECONDS,
@@ -23,6 +24,14 @@ from chat_runtime.sessions import (
 )
 
 TOMBSTONE_GRACE_SECONDS = 7 * 24 * 3600
+
+
+class Follower(NamedTuple):
+    """The connection a resumed turn continues on, and the `seq` its replay went up to (None: the replay
+    is still being sent, so the live frames wait)."""
+
+    connection_id: str
+    caught_up_to: int | None
 
 
 class DynamoDBSessionManager:
@@ -112,23 +121,47 @@ class DynamoDBSessionManager:
         )
 
     def set_follower(self, thread_key: str, connection_id: str) -> None:
-        """Ask the thread's running turn to continue on `connection_id` (after a reconnect)."""
+        """Ask the thread's running turn to continue on `connection_id` (after a reconnect), once the
+        replay there is done (`follower_caught_up`): until then the worker holds the frames it has."""
         self._client.update_item(
             TableName=self.table_name,
             Key={"thread_id": {"S": thread_key}},
-            UpdateExpression="SET follower = :connection",
+            UpdateExpression="SET follower = :connection REMOVE follower_after",
             ExpressionAttributeValues={":connection": {"S": connection_id}},
         )
 
-    def follower(self, thread_key: str) -> str | None:
+    def follower_caught_up(self, thread_key: str, connection_id: str, seq: int) -> None:
+        """The replay on `connection_id` went up to `seq`: the worker sends it the frames after `seq`.
+
+        Nothing changes when a later resume has taken the thread to another connection.
+        """
+        from botocore.exceptions import ClientError
+
+        try:
+            self._client.update_item(
+                TableName=self.table_name,
+                Key={"thread_id": {"S": thread_key}},
+                UpdateExpression="SET follower_after = :seq",
+                ConditionExpression="follower = :connection",
+                ExpressionAttributeValues={":seq": {"N": str(seq)}, ":connection": {"S": connection_id}},
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+
+    def follower(self, thread_key: str) -> Follower | None:
         """The connection a client resumed the thread's running turn on, if any."""
         item = self._client.get_item(
             TableName=self.table_name,
             Key={"thread_id": {"S": thread_key}},
-            ProjectionExpression="follower",
+            ProjectionExpression="follower, follower_after",
             ConsistentRead=True,
         ).get("Item")
-        return None if item is None else item.get("follower", {}).get("S")
+        connection = None if item is None else item.get("follower", {}).get("S")
+        if connection is None:
+            return None
+        after = item.get("follower_after", {}).get("N") if item is not None else None
+        return Follower(connection, None if after is None else int(after))
 
     def count_threads(self, owner: str) -> int:
         """How many live (unexpired) threads `owner` has, from the `by_owner_live` index."""

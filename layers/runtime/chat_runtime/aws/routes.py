@@ -16,10 +16,7 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.parser import parse
-from aws_lambda_powertools.utilities.parser.models import (
-    APIGatewayWebSocketConnectEventModel,
-    APIGatewayWebSocketMessageEventModel,
-)
+from aws_lambda_powertools.utilities.parser.models import APIGatewayWebSocketConnectEventModel
 from pydantic import Field
 
 from chat_runtime.admission import Rejected, admit
@@ -27,6 +24,7 @@ from chat_runtime.auth import thread_key
 from chat_runtime.aws.cancel_marks import CancelMarks
 from chat_runtime.aws.connections import ConnectionStore
 from chat_runtime.aws.dynamodb_sessions import DynamoDBSessionManager
+from chat_runtime.aws.events import MessageEvent
 from chat_runtime.aws.frame_log import DynamoDBFrameLog
 from chat_runtime.aws.gateway import (
     ROUTE,
@@ -156,7 +154,7 @@ def on_client_frame(event: dict[str, Any], deps: RouteDeps) -> dict[str, Any]:
     and timeouts, `internal_error` for anything else; API Gateway's own `Internal server error` is left for
     what no handler can catch (docs/protocol.md).
     """
-    request = parse(event=event, model=APIGatewayWebSocketMessageEventModel)
+    request = parse(event=event, model=MessageEvent)  # only the fields read: AWS may leave others out
     context = request.request_context
     endpoint = endpoint_url(context.domain_name, context.stage)
     try:
@@ -184,9 +182,7 @@ def transient(error: BaseException) -> bool:
     return error_code(error) in THROTTLE_CODES or int(status or 0) >= 500
 
 
-def _on_client_frame(
-    request: APIGatewayWebSocketMessageEventModel, endpoint: str, deps: RouteDeps
-) -> dict[str, Any]:
+def _on_client_frame(request: MessageEvent, endpoint: str, deps: RouteDeps) -> dict[str, Any]:
     context = request.request_context
     connection_id = context.connection_id
 
@@ -210,9 +206,14 @@ def _on_client_frame(
     key = thread_key(frame.thread_id, connection.principal)
     if isinstance(frame, ResumeFrame):
         record = deps.sessions.get_state(key)
-        if record is not None and record.status is ThreadStatus.RUNNING:
-            deps.sessions.set_follower(key, connection_id)  # the worker continues on this connection
-        return reply(*replay_frames(record, deps.frames, key, frame.thread_id, frame.after_seq))
+        running = record is not None and record.status is ThreadStatus.RUNNING
+        if running:  # the worker continues on this connection, with what follows the replay
+            deps.sessions.set_follower(key, connection_id)
+        replayed = replay_frames(record, deps.frames, key, frame.thread_id, frame.after_seq)
+        reply(*replayed)
+        if running:
+            deps.sessions.follower_caught_up(key, connection_id, replayed_up_to(replayed, frame.after_seq))
+        return OK
     if isinstance(frame, CancelFrame):
         if deps.cancels.request(key, CancelMode(frame.action)):
             return OK  # the worker's turn ends with a frame that says it was cancelled
@@ -250,6 +251,11 @@ def _on_client_frame(
     return OK
 
 
+def replayed_up_to(replayed: list[ServerFrame], after_seq: int) -> int:
+    """The highest `seq` a resuming client holds once it has the replay (its own `after_seq` at least)."""
+    return max([after_seq, *(f.seq for f in replayed if f.seq is not None)])
+
+
 def enqueue_surely(sqs: Any, queue_url: str, job: TurnJob, attempts: int = 5) -> None:
     """Queue `job`, retrying transient failures with the same deduplication id.
 
@@ -266,7 +272,7 @@ def enqueue_surely(sqs: Any, queue_url: str, job: TurnJob, attempts: int = 5) ->
             time.sleep(0.05 * 2**attempt)
 
 
-def _body(request: APIGatewayWebSocketMessageEventModel) -> str | bytes:
+def _body(request: MessageEvent) -> str | bytes:
     body = request.body if isinstance(request.body, str) else ""
     if not request.is_base64_encoded:
         return body

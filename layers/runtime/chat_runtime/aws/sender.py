@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from chat_runtime.aws.dynamodb_sessions import Follower
 from chat_runtime.aws.gateway import GONE_CODES, THROTTLE_CODES, error_code
 from chat_runtime.protocol import (
     MAX_FRAME_BYTES,
@@ -35,6 +36,8 @@ logger = logging.getLogger(__name__)
 _CLOSE = object()
 DEFAULT_MIN_INTERVAL = 0.05
 _TURN_ENDS = (MessageCompleteFrame, InterruptFrame, ErrorFrame)
+REPLAY_WAIT_SECONDS = 3.0
+REPLAY_POLL_SECONDS = 0.05
 
 
 @dataclass(slots=True)
@@ -62,7 +65,7 @@ class ApiGatewaySender:
         *,
         on_gone: Callable[[], None] | None = None,
         record: Callable[[list[ServerFrame]], None] | None = None,
-        follower: Callable[[], str | None] | None = None,
+        follower: Callable[[], Follower | None] | None = None,
         max_frame_bytes: int = MAX_FRAME_BYTES,
         min_interval: float = DEFAULT_MIN_INTERVAL,
         max_attempts: int = 6,
@@ -119,15 +122,16 @@ class ApiGatewaySender:
             frames = self._coalesce(batch)
             if self._record is not None and frames:
                 await self._logged(frames)
-            if self.stats.gone and not await self._switched_to_follower():
-                self._unsent.extend(frames)
-                self.stats.dropped += len(frames)
+            if self.stats.gone:
+                self._unsent.extend(frames)  # the follower's replay may hold some of them already
+                if not await self._switched_to_follower(closing=closing):
+                    self.stats.dropped += len(frames)
                 continue
             for index, frame in enumerate(frames):
                 if not await self._post(frame):
                     self._unsent.extend(frames[index + 1 :])
                     self.stats.dropped += len(frames) - index - 1
-                    await self._switched_to_follower()  # the client may already be back
+                    await self._switched_to_follower(closing=closing)  # the client may already be back
                     break
 
     async def _logged(self, frames: list[ServerFrame]) -> None:
@@ -148,19 +152,31 @@ class ApiGatewaySender:
                 self.stats.retries += 1
                 await self._sleep(self._base_delay * 2**attempt * (1 + random.random()))
 
-    async def _switched_to_follower(self) -> bool:
-        """After a 410: move to the connection the client resumed on, and send it what was not delivered."""
+    async def _switched_to_follower(self, *, closing: bool = False) -> bool:
+        """After a 410: move to the connection the client resumed on, and send it what was not delivered
+        and not in the replay it got from the frame log (frames up to `caught_up_to`).
+
+        While that replay is still being sent, the frames wait (they must follow it); a closing sender
+        waits for it a little, since it has no later batch to send them with.
+        """
         if self._follower is None:
             return False
-        connection = await asyncio.to_thread(self._follower)
-        if not connection or connection == self._connection_id:
+        found = await asyncio.to_thread(self._follower)
+        waited = 0.0
+        while closing and found is not None and found.caught_up_to is None and waited < REPLAY_WAIT_SECONDS:
+            await self._sleep(REPLAY_POLL_SECONDS)
+            waited += REPLAY_POLL_SECONDS
+            found = await asyncio.to_thread(self._follower)
+        if found is None or found.caught_up_to is None or found.connection_id == self._connection_id:
             return False
-        self._connection_id = connection
+        self._connection_id = found.connection_id
         self.stats.gone = False
-        unsent, self._unsent = self._unsent, []
+        held = found.caught_up_to
+        unsent = [f for f in self._unsent if f.seq is None or f.seq > held]
+        self._unsent = []
         for index, frame in enumerate(unsent):
             if not await self._post(frame):
-                self._unsent = unsent[index + 1 :]
+                self._unsent = unsent[index:]
                 return False
         return True
 
