@@ -2,7 +2,7 @@
 import { Connection } from "./connection.js";
 import { SHOP, loadPageTexts } from "./page_texts.js";
 import { progressLine, progressOf } from "./progress.js";
-import { answerInputId, questionCard } from "./questions.js";
+import { answerInputId, button, questionCard } from "./questions.js";
 
 const STORE = "support.v1";
 const $ = (selector) => document.querySelector(selector);
@@ -320,15 +320,6 @@ function describeEdited(frame, edits) {
     text = at >= 0 ? text.slice(0, at) + value + text.slice(at + before.length) : `${text} (${name.replace(/_/g, " ")}: ${value})`;
   }
   return text;
-}
-
-function button(text, className, onClick) {
-  const b = document.createElement("button");
-  b.type = "button";
-  b.textContent = text;
-  b.className = className;
-  b.addEventListener("click", onClick);
-  return b;
 }
 
 function answer(item, approved, fields) {

@@ -70,7 +70,7 @@ export function questionCard(item, { onAnswer, onDismiss }) {
   return card;
 }
 
-function button(text, className, onClick) {
+export function button(text, className, onClick) {
   const b = document.createElement("button");
   b.type = "button";
   b.textContent = text;

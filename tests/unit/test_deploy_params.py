@@ -114,7 +114,10 @@ def test_every_config_env_the_guide_names_is_in_samconfig() -> None:
 
 
 def test_after_a_build_make_says_to_deploy_with_make_deploy_not_sams_guided_deploy() -> None:
-    plan = subprocess.run(["make", "-n", "build"], cwd=ROOT, capture_output=True, text=True, check=True)
+    # Under `make test` the parent make's MAKEFLAGS would make this one print "Entering/Leaving directory".
+    plan = subprocess.run(
+        ["make", "-n", "--no-print-directory", "build"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     last = plan.stdout.strip().splitlines()[-1]
     assert last.startswith('echo "Next: make deploy PARAMS=')
     assert "not the --guided deploy that sam build suggests" in last
