@@ -116,7 +116,11 @@ class Gateway:
             return
         reason = f"Client-side close frame status code '{status}'"
         try:
-            await self.call(disconnect_function, self.events.disconnect(connection, status, reason))
+            # API Gateway invokes `$disconnect` whatever becomes of the socket: a server shutting down (or a
+            # test client leaving) cancels this task, not the invocation.
+            await asyncio.shield(
+                self.call(disconnect_function, self.events.disconnect(connection, status, reason))
+            )
         except Exception:
             logger.exception("$disconnect failed for %s", connection.connection_id)
 
