@@ -11,13 +11,7 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
-from chat_runtime.protocol import (
-    ErrorFrame,
-    InterruptFrame,
-    MessageCompleteFrame,
-    ResumedFrame,
-    ServerFrame,
-)
+from chat_runtime.protocol import TURN_END_FRAMES, InterruptFrame, ResumedFrame, ServerFrame
 from chat_runtime.sessions import SessionRecord, ThreadStatus
 
 if TYPE_CHECKING:  # the route handlers import this module and must not load LangGraph
@@ -61,10 +55,6 @@ class InMemoryFrameLog:
         return [f for f in kept if (f.seq or 0) > after_seq and (f.seq or 0) >= first_seq]
 
 
-TURN_ENDS = (MessageCompleteFrame, InterruptFrame, ErrorFrame)
-"""The frames that end a turn (a turn ends with one, or with its pending `interrupt` frames)."""
-
-
 class SequencedSink:
     """Numbers a turn's frames, keeps them in the log, and passes them on.
 
@@ -86,7 +76,7 @@ class SequencedSink:
     async def __call__(self, frame: ServerFrame) -> None:
         self.last_seq += 1
         numbered = frame.model_copy(update={"seq": self.last_seq})
-        if self._hold_ending and (self.held or isinstance(numbered, TURN_ENDS)):
+        if self._hold_ending and (self.held or isinstance(numbered, TURN_END_FRAMES)):
             self.held.append(numbered)
             return
         await self._pass_on(numbered)

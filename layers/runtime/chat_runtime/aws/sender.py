@@ -22,9 +22,7 @@ from chat_runtime.aws.dynamodb_sessions import Follower
 from chat_runtime.aws.gateway import GONE_CODES, THROTTLE_CODES, error_code
 from chat_runtime.protocol import (
     MAX_FRAME_BYTES,
-    ErrorFrame,
-    InterruptFrame,
-    MessageCompleteFrame,
+    TURN_END_FRAMES,
     ServerFrame,
     TokenFrame,
     ToolCallFrame,
@@ -35,7 +33,6 @@ logger = logging.getLogger(__name__)
 
 _CLOSE = object()
 DEFAULT_MIN_INTERVAL = 0.05
-_TURN_ENDS = (MessageCompleteFrame, InterruptFrame, ErrorFrame)
 REPLAY_WAIT_SECONDS = 3.0
 REPLAY_POLL_SECONDS = 0.05
 
@@ -182,7 +179,7 @@ class ApiGatewaySender:
 
     @staticmethod
     def _flush_now(item: Any) -> bool:
-        return item is _CLOSE or isinstance(item, _TURN_ENDS)
+        return item is _CLOSE or isinstance(item, TURN_END_FRAMES)
 
     def _coalesce(self, frames: list[ServerFrame]) -> list[ServerFrame]:
         """Merge runs of tokens from the same agent; split anything over the frame limit."""
