@@ -87,13 +87,14 @@ def test_a_dead_lettered_message_leaves_its_thread_usable(deployment: Deployment
     killed.active = False
     sessions = worker.default_worker_deps().sessions
     key = thread_key("s1", OWNER)
-    assert sessions.get_state(key).status is ThreadStatus.RUNNING  # as the dead attempts left it
+    dying = sessions.get_state(key)
+    assert dying is not None and dying.status is ThreadStatus.RUNNING  # as the dead attempts left it
     deployment.new_frames(connection)
     dead_letter(deployment, record)
     [error] = deployment.new_frames(connection)
     assert error["code"] == "internal_error" and error["seq"] > 0
     settled = sessions.get_state(key)
-    assert settled.status is ThreadStatus.IDLE and settled.needs_recovery
+    assert settled is not None and settled.status is ThreadStatus.IDLE and settled.needs_recovery
 
     # Not stuck: a cancel is answered at once, a resume is not left waiting for a live rest.
     assert deployment.send(connection, {"type": "cancel", "thread_id": "s1"})
@@ -104,7 +105,8 @@ def test_a_dead_lettered_message_leaves_its_thread_usable(deployment: Deployment
     after = deployment.turn(connection, {"type": "message", "thread_id": "s1", "content": "thanks"})
     assert [f["type"] for f in terminal(after)] == ["message_complete"]
     assert min(f["seq"] for f in after) > error["seq"]
-    assert not sessions.get_state(key).needs_recovery
+    rebuilt = sessions.get_state(key)
+    assert rebuilt is not None and not rebuilt.needs_recovery
 
 
 def test_a_dead_lettered_answer_keeps_exactly_once(deployment: Deployment) -> None:
