@@ -254,3 +254,26 @@ def test_a_message_id_must_be_well_formed(deployment: Deployment) -> None:
     assert deployment.send(connection, bad) == {"statusCode": 200}
     [refusal] = deployment.new_frames(connection)
     assert refusal["code"] == "invalid_field" and "message_id" in refusal["message"]
+
+
+def test_a_dead_letter_waits_while_the_threads_next_turn_runs(deployment: Deployment) -> None:
+    """SQS releases the thread's group once a job is dead-lettered: its next job may be running while the
+    dead-letter function acts, and a number taken beside that worker could be reused."""
+    connection = deployment.connect()
+    deployment.turn(connection, {"type": "message", "thread_id": "w1", "content": "hello"})
+    assert deployment.send(connection, {"type": "message", "thread_id": "w1", "content": "Where is 1042?"})
+    running = queued_record(deployment)
+    killed = kill_every_attempt(deployment)
+    assert not deliver(deployment, running)  # its session says running, as while its worker runs
+    killed.active = False
+    dead = TurnJob.model_validate_json(running["body"]).model_copy(update={"request_id": "dead-earlier"})
+    record = {**running, "body": dead.model_dump_json()}
+    with pytest.raises(Exception, match="another turn runs"):
+        deployment.invoke("dead_letters", {"Records": [record]})
+    assert terminal(deployment.new_frames(connection)) == []
+
+    assert deliver(deployment, running)  # the running turn ends
+    ended = deployment.new_frames(connection)
+    dead_letter(deployment, record)  # the dead-letter queue delivers it again
+    [error] = deployment.new_frames(connection)
+    assert error["code"] == "internal_error" and error["seq"] > max(f["seq"] for f in ended)

@@ -28,10 +28,18 @@ SEQ_ATTEMPTS = 5
 FAILED_MESSAGE = "Sorry, we could not process your last message. Please send it again."
 
 
+class AnotherTurnRuns(RuntimeError):
+    """The thread runs another job's turn: numbering a frame beside it could reuse a `seq`."""
+
+
 def report_dead_letter(
     job: TurnJob, sessions: DynamoDBSessionManager | None = None, frames: DynamoDBFrameLog | None = None
 ) -> None:
-    """Send an `error` frame for a turn that never completed (a job that had ended: its unlogged ending)."""
+    """Send an `error` frame for a turn that never completed (a job that had ended: its unlogged ending).
+
+    Raises `AnotherTurnRuns` while the thread runs another job's turn: the record fails, and the queue
+    delivers it again later.
+    """
     if job.kind is JobKind.PURGE:
         return
     error: ServerFrame = ErrorFrame(
@@ -56,6 +64,9 @@ def _numbered_ending(
         if job.request_id in record.ended_requests:
             logger.info("a dead letter whose job had ended: nothing more to say")
             return recorded_ending(record, frames, key)
+        if record.status is ThreadStatus.RUNNING and record.request_id != job.request_id:
+            # The thread's next job may be running now (SQS released the group): its worker numbers alone.
+            raise AnotherTurnRuns("another turn runs on the thread: the dead letter is tried again later")
         record = raise_last_seq(record, sessions, frames)
         numbered = error.model_copy(update={"seq": record.last_seq + 1})
         last = ended(replace(record, last_seq=record.last_seq + 1), job.request_id, (encode_frame(numbered),))
