@@ -6,8 +6,9 @@ above botocore's retries into every call they make: DynamoDB throttles, SQS and 
 timeouts before and after the request ran, workers dying after the model answered (before recording the
 turn's end), and SQS records delivered twice. A failed delivery is delivered again (three receives, then
 the dead-letter function), as SQS would after the visibility timeout. The client skips frames whose `seq` it
-has seen, resends a frame refused with `service_busy` or `internal_error`, and resumes when a message got
-no answer live.
+has seen, gives each message a `message_id` (kept when it sends it again), resends a frame refused with
+`service_busy` or `internal_error`, resumes when a message got no answer live, and sends it again when
+`resume` shows no ending for it either.
 
 Run: `python -m bench.faults [--conversations 100] [--rates 0.05 0.15] [--seed 7]`.
 """
@@ -29,6 +30,7 @@ from bench.common import table
 
 TERMINAL = {"message_complete", "interrupt", "error"}
 RECEIVES = 3  # the queue's maxReceiveCount
+RESEND = {"service_busy", "internal_error"}  # a route handler's: the frame was not taken
 
 
 class WorkerKilled(BaseException):
@@ -258,24 +260,23 @@ def dead_letter(deployment: Any, record: dict[str, Any], faults: Faults) -> None
 def exchange(
     client: Client, deployment: Any, faults: Faults, crash_rate: float, body: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    """Send one frame and return its frames; resend after a route-level refusal, resume when nothing came."""
+    """Send one frame and return its frames, as docs/protocol.md tells a client to: with a `message_id`
+    kept across resends; resend after a route-level refusal; resume when no ending came live; send again
+    when `resume` shows no ending either (the frame was not taken)."""
     tally = client.tally
     tally.messages += 1
-    for _ in range(5):
-        client.send(body)
-        drain(deployment, faults, crash_rate)
-        frames = client.read()
-        if not any(
-            f["type"] == "error" and f.get("seq") is None and f["code"] in {"service_busy", "internal_error"}
-            for f in frames
-        ):
+    body = {**body, "message_id": f"m{tally.messages}"}
+    frames: list[dict[str, Any]] = []
+    for _ in range(3):
+        frames = send_until_taken(client, deployment, faults, crash_rate, body)
+        ends = [f for f in frames if f["type"] in TERMINAL]
+        if not ends:
+            faults.enabled = False
+            ends = [f for f in client.resume(body["thread_id"]) if f["type"] in TERMINAL]
+            faults.enabled = True
+            frames += ends
+        if ends:
             break
-    ends = [f for f in frames if f["type"] in TERMINAL]
-    if not ends:
-        faults.enabled = False
-        ends = [f for f in client.resume(body["thread_id"]) if f["type"] in TERMINAL]
-        faults.enabled = True
-        frames += ends
     if not ends:
         tally.no_outcome += 1
         tally.notes.append(f"no outcome for {body}")
@@ -284,6 +285,24 @@ def exchange(
     if len(numbered) > 1:
         tally.extra_terminal += 1
         tally.notes.append(f"{len(numbered)} terminal frames for {body}: {numbered}")
+    return frames
+
+
+def send_until_taken(
+    client: Client, deployment: Any, faults: Faults, crash_rate: float, body: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Send the frame, again after `service_busy` / `internal_error` from a route handler (unless the
+    message's numbered ending came anyway: a `SendMessage` that timed out after SQS had taken it)."""
+    frames: list[dict[str, Any]] = []
+    for _ in range(5):
+        client.send(body)
+        drain(deployment, faults, crash_rate)
+        frames = client.read()
+        busy = [f for f in frames if f["type"] == "error" and f.get("seq") is None and f["code"] in RESEND]
+        if not busy:
+            break
+        if any(f["type"] in TERMINAL and f.get("seq") is not None for f in frames):
+            return [f for f in frames if f not in busy]
     return frames
 
 

@@ -82,6 +82,9 @@ THREAD_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
 THREAD_ID_RULE = "thread_id must be 1-128 characters of letters, digits, '.', '_', ':' or '-'"
 
 ThreadId = Annotated[StrictStr, Field(pattern=THREAD_ID_PATTERN)]
+MessageId = Annotated[StrictStr, Field(pattern=THREAD_ID_PATTERN)]
+"""A client's own id for a `message` or `interrupt_response` (same characters as a `thread_id`): sending the
+frame again with the same id (after `service_busy`, a timeout or a reconnect) never starts a second turn."""
 
 
 # ---------------------------------------------------------------------------- client -> server
@@ -105,6 +108,7 @@ class MessageFrame(_ClientFrame):
     content: StrictStr
     multitask_strategy: MultitaskStrategy = "enqueue"
     stream: StreamExtras = Field(default_factory=list)
+    message_id: MessageId | None = None
 
 
 class Answer(_ClientFrame):
@@ -152,6 +156,7 @@ class InterruptResponseFrame(Answer):
     thread_id: ThreadId
     answers: Annotated[list[Answer], Field(min_length=1, max_length=64)] | None = None
     stream: StreamExtras = Field(default_factory=list)
+    message_id: MessageId | None = None
 
     @model_validator(mode="after")
     def _answers_or_one(self) -> InterruptResponseFrame:
@@ -288,6 +293,12 @@ def _refusal(exc: ValidationError, thread_id: object) -> ProtocolError:
         return ProtocolError(ErrorCode.INVALID_FIELD, "approved must be true or false.", valid_thread_id)
     if field == "edits":
         return ProtocolError(ErrorCode.INVALID_FIELD, "edits must be a JSON object.", valid_thread_id)
+    if field == "message_id":
+        return ProtocolError(
+            ErrorCode.INVALID_FIELD,
+            "message_id must be 1-128 characters of letters, digits, '.', '_', ':' or '-'.",
+            valid_thread_id,
+        )
     if field == "after_seq":
         return ProtocolError(
             ErrorCode.INVALID_FIELD, "after_seq must be a whole number, 0 or more.", valid_thread_id

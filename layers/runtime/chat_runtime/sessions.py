@@ -110,6 +110,8 @@ class SessionRecord:
         ended_requests: The latest requests whose turn end (or refusal) was recorded, newest last: a
             redelivered job found here has already said its last word.
         ending: The frames that ended the latest tracked turn (its terminal frame, numbered), as sent.
+        needs_recovery: The latest turn failed every delivery (AWS: the dead-letter function settled it):
+            how far it got is only in the checkpoint, so the next turn rebuilds the session from there.
     """
 
     thread_id: str
@@ -124,6 +126,7 @@ class SessionRecord:
     request_id: str | None = None
     ended_requests: tuple[str, ...] = ()
     ending: tuple[str, ...] = ()
+    needs_recovery: bool = False
 
     def transition(
         self, status: ThreadStatus, pending_interrupts: tuple[PendingInterrupt, ...] = ()

@@ -79,7 +79,7 @@ class TurnRunner:
         record = self.sessions.get_state(key)
         if (
             record is not None
-            and record.status is ThreadStatus.RUNNING
+            and (record.status is ThreadStatus.RUNNING or record.needs_recovery)
             and not record.is_expired(self.sessions.now())
         ):
             record = await self._recover(record)
@@ -144,4 +144,5 @@ class TurnRunner:
         state = await self.graph.aget_state(thread_config(record.thread_id))
         pending = pending_interrupts(state)
         status = ThreadStatus.AWAITING_APPROVAL if pending else ThreadStatus.IDLE
-        return self.sessions.touch(record.transition(status, pending))
+        stale = replace(record, status=ThreadStatus.RUNNING, needs_recovery=False)
+        return self.sessions.touch(stale.transition(status, pending))

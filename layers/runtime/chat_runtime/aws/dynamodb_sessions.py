@@ -4,6 +4,13 @@ Item: `thread_id` (partition key), `status`, `pending_interrupts` (JSON), `owner
 `last_active_at`, `expires_at`, and `ttl` (DynamoDB TTL): `expires_at` plus a grace period, so an expired
 thread stays known as expired (never silently restarted) for longer than its checkpoints live. A client that
 resumes a running turn sets `follower` (its connection) and then `follower_after` (the last `seq` replayed).
+
+`last_seq` is the thread's one counter of `seq` numbers: the worker numbers a turn from it (its turn-start
+write fails with `SessionChanged` when a number was taken since it read the session), route handlers take
+numbers for refusals with an atomic increment (`reserve_seq`), and the worker's and the dead-letter
+function's refusals store it only if it is still the value they numbered after. `recover` (set by the
+dead-letter function's `settle`) says the last turn's end is unknown: the next turn rebuilds the session from
+the checkpoint, and route handlers leave every decision on the thread to the worker.
 """
 
 from __future__ import annotations
@@ -24,6 +31,10 @@ from chat_runtime.sessions import (
 )
 
 TOMBSTONE_GRACE_SECONDS = 7 * 24 * 3600
+
+
+class SessionChanged(RuntimeError):
+    """The session changed since it was read (a `seq` was taken meanwhile): read it again and retry."""
 
 
 class Follower(NamedTuple):
@@ -75,17 +86,87 @@ class DynamoDBSessionManager:
         # while this turn ran) must survive the turn's last write.
         fields = {name: value for name, value in _item(stored).items() if name != "thread_id"}
         names = {f"#a{index}": name for index, name in enumerate(fields)}
-        self._client.update_item(
-            TableName=self.table_name,
-            Key={"thread_id": {"S": stored.thread_id}},
-            # A cancel mark belongs to the turn it was set for: any new state of the thread removes it.
-            UpdateExpression="SET "
-            + ", ".join(f"{alias} = :v{index}" for index, alias in enumerate(names))
-            + " REMOVE cancel_mode, cancel_turn",
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues={f":v{index}": value for index, value in enumerate(fields.values())},
-        )
+        values = {f":v{index}": value for index, value in enumerate(fields.values())}
+        condition: dict[str, Any] = {}
+        if stored.status is ThreadStatus.RUNNING:
+            # A turn's start: it numbers after `last_seq`, so no number may have been taken since it read.
+            values[":first"] = {"N": str(stored.turn_first_seq)}
+            condition["ConditionExpression"] = "attribute_not_exists(last_seq) OR last_seq < :first"
+        try:
+            self._client.update_item(
+                TableName=self.table_name,
+                Key={"thread_id": {"S": stored.thread_id}},
+                # A cancel mark belongs to the turn it was set for: any new state of the thread removes it,
+                # and so does the recovery it needed.
+                UpdateExpression="SET "
+                + ", ".join(f"{alias} = :v{index}" for index, alias in enumerate(names))
+                + " REMOVE cancel_mode, cancel_turn, recover",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                **condition,
+            )
+        except Exception as error:
+            if _condition_failed(error):
+                raise SessionChanged("the session changed since it was read") from error
+            raise
         return stored
+
+    def reserve_seq(self, thread_key: str) -> int | None:
+        """Take the thread's next `seq` for a refusal, atomically; None for a thread never seen, one whose
+        turn runs (its worker numbers alone) or one awaiting recovery (the worker decides there)."""
+        try:
+            item = self._client.update_item(
+                TableName=self.table_name,
+                Key={"thread_id": {"S": thread_key}},
+                UpdateExpression="SET last_seq = if_not_exists(last_seq, :zero) + :one",
+                ConditionExpression="attribute_exists(thread_id) AND #status <> :running "
+                "AND attribute_not_exists(recover)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":zero": {"N": "0"},
+                    ":one": {"N": "1"},
+                    ":running": {"S": ThreadStatus.RUNNING.value},
+                },
+                ReturnValues="UPDATED_NEW",
+            )
+        except Exception as error:
+            if _condition_failed(error):
+                return None
+            raise
+        return int(item["Attributes"]["last_seq"]["N"])
+
+    def settle(self, record: SessionRecord, previous_seq: int) -> None:
+        """End a turn that failed every delivery (the dead-letter function): `record`'s status, `last_seq`,
+        `ended_requests` and `ending`, with `recover` set and the turn's cancel mark and follower removed.
+
+        Raises `SessionChanged` unless the session still runs `record.request_id`'s turn at `previous_seq`.
+        """
+        item = _item(record)
+        try:
+            self._client.update_item(
+                TableName=self.table_name,
+                Key={"thread_id": {"S": record.thread_id}},
+                UpdateExpression="SET #status = :status, pending_interrupts = :pending, last_seq = :seq, "
+                "ended_requests = :ended, ending = :ending, recover = :true "
+                "REMOVE cancel_mode, cancel_turn, follower, follower_after",
+                ConditionExpression="#status = :running AND request_id = :request AND last_seq = :previous",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":status": item["status"],
+                    ":pending": item["pending_interrupts"],
+                    ":seq": item["last_seq"],
+                    ":ended": item["ended_requests"],
+                    ":ending": item["ending"],
+                    ":true": {"BOOL": True},
+                    ":running": {"S": ThreadStatus.RUNNING.value},
+                    ":request": {"S": record.request_id or ""},
+                    ":previous": {"N": str(previous_seq)},
+                },
+            )
+        except Exception as error:
+            if _condition_failed(error):
+                raise SessionChanged("the session changed since it was read") from error
+            raise
 
     def raise_last_seq(self, thread_key: str, seq: int) -> None:
         """Raise the thread's `last_seq` to `seq` (never lower it): numbers up to `seq` are taken."""
@@ -104,21 +185,31 @@ class DynamoDBSessionManager:
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
 
-    def mark_ended(self, record: SessionRecord) -> None:
+    def mark_ended(self, record: SessionRecord, previous_seq: int | None = None) -> None:
         """Store `record`'s `last_seq`, `ended_requests` and `ending` only (a refusal: nothing else changes,
-        the expiry does not slide)."""
+        the expiry does not slide).
+
+        With `previous_seq` (the `last_seq` the refusal was numbered after), raises `SessionChanged` when a
+        number was taken meanwhile.
+        """
         item = _item(record)
-        self._client.update_item(
-            TableName=self.table_name,
-            Key={"thread_id": {"S": record.thread_id}},
-            UpdateExpression="SET last_seq = :seq, ended_requests = :ended, ending = :ending",
-            ConditionExpression="attribute_exists(thread_id)",
-            ExpressionAttributeValues={
-                ":seq": item["last_seq"],
-                ":ended": item["ended_requests"],
-                ":ending": item["ending"],
-            },
-        )
+        values = {":seq": item["last_seq"], ":ended": item["ended_requests"], ":ending": item["ending"]}
+        condition = "attribute_exists(thread_id)"
+        if previous_seq is not None:
+            values[":previous"] = {"N": str(previous_seq)}
+            condition += " AND (attribute_not_exists(last_seq) OR last_seq = :previous)"
+        try:
+            self._client.update_item(
+                TableName=self.table_name,
+                Key={"thread_id": {"S": record.thread_id}},
+                UpdateExpression="SET last_seq = :seq, ended_requests = :ended, ending = :ending",
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+            )
+        except Exception as error:
+            if previous_seq is not None and _condition_failed(error):
+                raise SessionChanged("the session changed since it was read") from error
+            raise
 
     def set_follower(self, thread_key: str, connection_id: str) -> None:
         """Ask the thread's running turn to continue on `connection_id` (after a reconnect), once the
@@ -191,6 +282,13 @@ class DynamoDBSessionManager:
         return self._clock()
 
 
+def _condition_failed(error: Exception) -> bool:
+    """Whether a DynamoDB write failed its condition."""
+    response = getattr(error, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    return code == "ConditionalCheckFailedException"
+
+
 def _number(value: float) -> dict[str, str]:
     return {"N": str(Decimal(repr(value)))}
 
@@ -234,4 +332,5 @@ def _record(item: dict[str, Any]) -> SessionRecord:
         request_id=item.get("request_id", {}).get("S"),
         ended_requests=tuple(json.loads(item.get("ended_requests", {}).get("S", "[]"))),
         ending=tuple(json.loads(item.get("ending", {}).get("S", "[]"))),
+        needs_recovery=bool(item.get("recover", {}).get("BOOL", False)),
     )

@@ -3,8 +3,10 @@
 `MessageGroupId` is a hash of the owner-scoped thread key: turns of one thread run in arrival order, never two
 at once; different threads, and two customers' threads that share a client-chosen `thread_id`, run in
 parallel. (The hash keeps principals out of SQS metadata and within the group id's 128 characters.)
-`MessageDeduplicationId` is API Gateway's request id, so a retried route invocation does not queue the same
-frame twice.
+`MessageDeduplicationId` is the client's `message_id` when the frame has one (scoped to the thread, hashed),
+so a frame sent again within SQS's five-minute window (after a `SendMessage` that timed out once SQS had it,
+the client was told `service_busy` and resent) is the same job; else API Gateway's request id, so a retried
+`SendMessage` of one route invocation does not queue the same frame twice.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class TurnJob(BaseModel):
         customer_id: The authenticated customer of the connection.
         owner: The authenticated principal; the thread's storage is scoped to it.
         request_id: API Gateway's id of the request that queued the job.
+        message_id: The client's id of the frame, when it gave one.
         queued_at: Unix time the job was queued.
     """
 
@@ -54,6 +57,7 @@ class TurnJob(BaseModel):
     customer_id: str
     owner: str | None = None
     request_id: str
+    message_id: str | None = None
     queued_at: float = Field(default_factory=time.time)
 
     @property
@@ -62,12 +66,20 @@ class TurnJob(BaseModel):
         group = hashlib.sha256(thread_key(self.thread_id, self.owner).encode()).hexdigest()
         return f"state-{group}" if self.kind is JobKind.STATE else group
 
+    @property
+    def deduplication_id(self) -> str:
+        """The job's FIFO deduplication id: the client's message id in its thread, else the request id."""
+        if self.message_id is None:
+            return f"{self.kind.value}:{self.request_id}"
+        scoped = f"{thread_key(self.thread_id, self.owner)}\n{self.message_id}"
+        return f"{self.kind.value}:m:{hashlib.sha256(scoped.encode()).hexdigest()}"
+
 
 def enqueue(sqs: Any, queue_url: str, job: TurnJob) -> None:
-    """Queue `job` in the thread's FIFO group, deduplicated on the request id."""
+    """Queue `job` in the thread's FIFO group, deduplicated on the client's message id or the request id."""
     sqs.send_message(
         QueueUrl=queue_url,
         MessageBody=job.model_dump_json(),
         MessageGroupId=job.group_id,
-        MessageDeduplicationId=f"{job.kind.value}:{job.request_id}",
+        MessageDeduplicationId=job.deduplication_id,
     )

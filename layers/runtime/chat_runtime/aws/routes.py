@@ -167,9 +167,17 @@ def on_client_frame(event: dict[str, Any], deps: RouteDeps) -> dict[str, Any]:
             if busy
             else ErrorFrame(code=ErrorCode.INTERNAL_ERROR, message=FAILED)
         )
-        # Failing this too, the handler raises: API Gateway's own error is then the client's only news.
-        post_frames(management_client(endpoint), context.connection_id, [answer])
+        tell(endpoint, context.connection_id, [answer])
         return OK
+
+
+def tell(endpoint: str, connection_id: str, frames: list[ServerFrame]) -> None:
+    """Post a route handler's answer; when even that fails, log it and go on (never raise: API Gateway
+    would send its own `Internal server error`). The client learns the outcome through `resume`."""
+    try:
+        post_frames(management_client(endpoint), connection_id, frames)
+    except Exception as error:
+        logger.warning("could not post an answer: %s", error_code(error) or type(error).__name__)
 
 
 def transient(error: BaseException) -> bool:
@@ -187,8 +195,11 @@ def _on_client_frame(request: MessageEvent, endpoint: str, deps: RouteDeps) -> d
     connection_id = context.connection_id
 
     def reply(*frames: ServerFrame) -> dict[str, Any]:
-        post_frames(management_client(endpoint), connection_id, frames)
+        tell(endpoint, connection_id, list(frames))
         return OK
+
+    def refuse(key: str, error: ServerFrame, *resend: ServerFrame) -> dict[str, Any]:
+        return reply(numbered_refusal(deps, key, error), *resend)
 
     connection = deps.connections.get(connection_id)
     if connection is None:
@@ -210,14 +221,14 @@ def _on_client_frame(request: MessageEvent, endpoint: str, deps: RouteDeps) -> d
         if running:  # the worker continues on this connection, with what follows the replay
             deps.sessions.set_follower(key, connection_id)
         replayed = replay_frames(record, deps.frames, key, frame.thread_id, frame.after_seq)
-        reply(*replayed)
+        post_frames(management_client(endpoint), connection_id, replayed)  # failing: service_busy
         if running:
             deps.sessions.follower_caught_up(key, connection_id, replayed_up_to(replayed, frame.after_seq))
         return OK
     if isinstance(frame, CancelFrame):
         if deps.cancels.request(key, CancelMode(frame.action)):
             return OK  # the worker's turn ends with a frame that says it was cancelled
-        return reply(no_running_turn(frame.thread_id).to_frame())
+        return refuse(key, no_running_turn(frame.thread_id).to_frame())
     job = TurnJob(
         kind=JobKind.STATE if isinstance(frame, GetStateFrame) else JobKind.TURN,
         frame=frame,
@@ -227,28 +238,45 @@ def _on_client_frame(request: MessageEvent, endpoint: str, deps: RouteDeps) -> d
         customer_id=connection.customer_id,
         owner=connection.principal,
         request_id=context.request_id,
+        message_id=getattr(frame, "message_id", None),
     )
     if isinstance(frame, GetStateFrame):
         enqueue_surely(deps.sqs, deps.queue_url, job)
         return OK
     record = deps.sessions.get_state(key)
     running = record is not None and record.status is ThreadStatus.RUNNING
+    unknown = running or (record is not None and record.needs_recovery)
     if running and isinstance(frame, MessageFrame) and frame.multitask_strategy != "enqueue":
         if frame.multitask_strategy == "reject":
             return reply(turn_running(frame.thread_id).to_frame())
         deps.cancels.request(key, CancelMode(frame.multitask_strategy))  # then this message runs next
-    # While a turn runs, its outcome is unknown here: the worker decides, in FIFO order.
-    if not running:
+    # While a turn runs (or a dead one awaits recovery), its outcome is unknown here: the worker decides,
+    # in FIFO order.
+    if not unknown:
         decision = admit(frame, record, deps.sessions.now())
         if isinstance(decision, Rejected):
             if decision.error.code is ErrorCode.SESSION_EXPIRED:
                 enqueue_surely(
                     deps.sqs, deps.queue_url, job.model_copy(update={"kind": JobKind.PURGE, "frame": None})
                 )
-            return reply(decision.error.to_frame(), *decision.resend)
+            return refuse(key, decision.error.to_frame(), *decision.resend)
     enqueue_surely(deps.sqs, deps.queue_url, job)
     logger.info("queued a turn", extra={"thread_id": frame.thread_id, "connection_id": connection_id})
     return OK
+
+
+def numbered_refusal(deps: RouteDeps, key: str, error: ServerFrame) -> ServerFrame:
+    """`error` with the thread's next `seq`, kept in the frame log for `resume` (as is for a thread never
+    seen, or one whose turn runs: its worker numbers alone, docs/protocol.md)."""
+    seq = deps.sessions.reserve_seq(key)
+    if seq is None:
+        return error
+    numbered = error.model_copy(update={"seq": seq})
+    try:
+        deps.frames.record(key, [numbered])
+    except Exception as failure:  # the number stays taken: the client sees a gap, never a reused seq
+        logger.warning("could not log a refusal: %s", error_code(failure) or type(failure).__name__)
+    return numbered
 
 
 def replayed_up_to(replayed: list[ServerFrame], after_seq: int) -> int:

@@ -15,7 +15,7 @@ from chat_runtime.auth import thread_key
 from chat_runtime.aws import redelivery
 from chat_runtime.aws.cancel_marks import CancelMarks, watching
 from chat_runtime.aws.connections import ConnectionStore
-from chat_runtime.aws.dynamodb_sessions import DynamoDBSessionManager
+from chat_runtime.aws.dynamodb_sessions import DynamoDBSessionManager, SessionChanged
 from chat_runtime.aws.frame_log import DynamoDBFrameLog
 from chat_runtime.aws.gateway import WORKER, client_config, management_client
 from chat_runtime.aws.jobs import JobKind, TurnJob
@@ -45,6 +45,8 @@ if TYPE_CHECKING:
 CHECKPOINT_ONCE = {"durability": "exit"}
 # Under the worker's 120 s Lambda timeout, so a stopped turn still reports and saves its state.
 MAX_TURN_SECONDS = 100.0
+SEQ_ATTEMPTS = 5
+"""How often a worker reads the session again when a route handler's refusal took a `seq` meanwhile."""
 STATE_FAILED = "The conversation's state could not be read. Please try again."
 logger = logging.getLogger(__name__)
 
@@ -152,14 +154,21 @@ async def process_job(job: TurnJob, deps: WorkerDeps) -> TurnReport:
             sink: FrameSink = timed
             control = TurnControl()
             async with watching(CancelMarks(deps.sessions.table_name, deps.sessions.client), key, control):
-                outcome = await deps.runner.handle(
-                    job.frame,
-                    sink,
-                    configurable={"customer_id": job.customer_id},
-                    owner=job.owner,
-                    request_id=job.request_id,
-                    control=control,
-                )
+                for attempt in range(SEQ_ATTEMPTS):
+                    try:
+                        outcome = await deps.runner.handle(
+                            job.frame,
+                            sink,
+                            configurable={"customer_id": job.customer_id},
+                            owner=job.owner,
+                            request_id=job.request_id,
+                            control=control,
+                        )
+                        break
+                    except SessionChanged:  # a refusal took a number before the turn started: read again
+                        if attempt + 1 == SEQ_ATTEMPTS:
+                            raise
+                        refusals.clear()
             for frame in _recorded_refusal(deps.sessions, key, refusals, job.request_id):
                 await sender(frame)
     session = deps.sessions.get_state(key)
@@ -218,18 +227,25 @@ def _recorded_refusal(
     sessions: DynamoDBSessionManager, key: str, refusals: list[ServerFrame], request_id: str
 ) -> list[ServerFrame]:
     """A refusal numbered in its thread and recorded as the request's end (a thread never seen: as is)."""
-    record = sessions.get_state(key) if refusals else None
-    if record is None:
-        return refusals
-    numbered = [f.model_copy(update={"seq": record.last_seq + i}) for i, f in enumerate(refusals, 1)]
-    sessions.mark_ended(
-        ended(
-            replace(record, last_seq=record.last_seq + len(numbered)),
-            request_id,
-            tuple(encode_frame(f) for f in numbered),
-        )
-    )
-    return numbered
+    for attempt in range(SEQ_ATTEMPTS):
+        record = sessions.get_state(key) if refusals else None
+        if record is None:
+            return refusals
+        numbered = [f.model_copy(update={"seq": record.last_seq + i}) for i, f in enumerate(refusals, 1)]
+        try:
+            sessions.mark_ended(
+                ended(
+                    replace(record, last_seq=record.last_seq + len(numbered)),
+                    request_id,
+                    tuple(encode_frame(f) for f in numbered),
+                ),
+                previous_seq=record.last_seq,
+            )
+            return numbered
+        except SessionChanged:  # a route handler's refusal took a number meanwhile
+            if attempt + 1 == SEQ_ATTEMPTS:
+                raise
+    return refusals
 
 
 def publish_metrics(report: TurnReport, metrics: Any) -> None:
