@@ -170,6 +170,16 @@ class ChatSocket:
             return
         await self.send(state)
 
+    async def _send_run_state(self, thread_id: str, key: str) -> None:
+        """The thread's state after a turn that ended in interrupts (the codec asked for it); if it cannot be
+        read, the turn ends without it."""
+        try:
+            state = await self._runner.read_state(thread_id, key, configurable=self._configurable)
+        except Exception:
+            logger.exception("reading the state for AG-UI snapshots failed", extra={"thread_id": thread_id})
+            return
+        await self.send(state)
+
     def _start_turn(self, frame: MessageFrame | InterruptResponseFrame) -> None:
         task = asyncio.create_task(self._run_turn(frame))
         self._turn_tasks.add(task)
@@ -199,6 +209,8 @@ class ChatSocket:
                     outcome = await self._runner.handle(
                         frame, publish, configurable=self._configurable, owner=self._owner, control=control
                     )
+                if self._codec.wants_state(frame.thread_id):  # AG-UI's snapshots before RUN_FINISHED
+                    await self._send_run_state(frame.thread_id, key)
                 await self._send_texts(self._codec.end_turn(frame.thread_id))
                 logger.info(
                     "turn on thread %s: %s in %.0f ms",

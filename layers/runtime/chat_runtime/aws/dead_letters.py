@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
+from chat_runtime.agui import codec_for
 from chat_runtime.auth import thread_key
 from chat_runtime.aws.dynamodb_sessions import DynamoDBSessionManager
 from chat_runtime.aws.frame_log import DynamoDBFrameLog
-from chat_runtime.aws.gateway import management_client, post_frames
+from chat_runtime.aws.gateway import management_client, post_texts
 from chat_runtime.aws.jobs import JobKind, TurnJob
 from chat_runtime.aws.redelivery import raise_last_seq, recorded_ending
 from chat_runtime.protocol import ErrorCode, ErrorFrame, ServerFrame, encode_frame
@@ -47,4 +48,7 @@ def report_dead_letter(
                 ended(replace(record, last_seq=record.last_seq + 1), job.request_id, (encode_frame(error),))
             )
         frames.record(key, outgoing)
-    post_frames(management_client(job.endpoint_url), job.connection_id, outgoing)
+    # A fresh codec: on AG-UI a bare RUN_ERROR, valid whether or not an attempt had started the run.
+    codec = codec_for(job.protocol)
+    texts = [text for frame in outgoing for text in codec.encode(frame)]
+    post_texts(management_client(job.endpoint_url), job.connection_id, texts)

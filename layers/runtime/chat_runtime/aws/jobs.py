@@ -42,6 +42,8 @@ class TurnJob(BaseModel):
         owner: The authenticated principal; the thread's storage is scoped to it.
         request_id: API Gateway's id of the request that queued the job.
         queued_at: Unix time the job was queued.
+        protocol: The connection's wire protocol when it is not ours (`ag-ui`): frames are encoded for it.
+        run_id: The AG-UI run the turn answers (the RunAgentInput's `runId`), for RUN_STARTED/RUN_FINISHED.
     """
 
     kind: JobKind = JobKind.TURN
@@ -55,6 +57,8 @@ class TurnJob(BaseModel):
     owner: str | None = None
     request_id: str
     queued_at: float = Field(default_factory=time.time)
+    protocol: str | None = None
+    run_id: str | None = None
 
     @property
     def group_id(self) -> str:
