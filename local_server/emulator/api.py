@@ -69,7 +69,7 @@ class WebSocketApiSpec:
         try:
             value: Any = json.loads(body)
             for key in self.selection_path:
-                value = value[key] if isinstance(value, dict) else None
+                value = value.get(key) if isinstance(value, dict) else None  # e.g. an AG-UI RunAgentInput
         except ValueError:
             value = None
         if isinstance(value, str) and value in self.routes and not value.startswith("$"):

@@ -28,6 +28,8 @@ class FrameCodec(Protocol):
     subprotocol: str | None
     protocol: str | None
     """The protocol's name as a connection stores it (None: our own)."""
+    state_at_interrupts: bool
+    """Whether a turn that ends in interrupts is followed by the thread's `state` (AG-UI's snapshots)."""
 
     def decode(self, raw: str | bytes) -> AnyClientFrame | ProtocolError:
         """Parse one client frame; never raises."""
@@ -63,6 +65,7 @@ class OwnCodec:
 
     subprotocol: str | None = None
     protocol: str | None = None
+    state_at_interrupts = False
 
     def decode(self, raw: str | bytes) -> AnyClientFrame | ProtocolError:
         """Parse with :func:`parse_client_frame`."""
@@ -95,6 +98,7 @@ class AguiCodec:
     """AG-UI: RunAgentInput in (and `cancel`/`resume`/`get_state` of ours), one AG-UI event per frame out."""
 
     protocol: str | None = AGUI_SUBPROTOCOL
+    state_at_interrupts = True
 
     def __init__(self, subprotocol: str | None = AGUI_SUBPROTOCOL) -> None:
         self.subprotocol = subprotocol

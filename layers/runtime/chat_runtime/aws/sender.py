@@ -151,10 +151,6 @@ class ApiGatewaySender:
                 for thread_id in self._threads:
                     await self._post_texts(self._codec.end_turn(thread_id))
 
-    def wants_state(self, thread_id: str) -> bool:
-        """Whether the connection's protocol ends the thread's run with its `state` (AG-UI's snapshots)."""
-        return self._codec.wants_state(thread_id)
-
     async def _logged(self, frames: list[ServerFrame]) -> None:
         """Write frames to the frame log before posting them, retrying with backoff.
 

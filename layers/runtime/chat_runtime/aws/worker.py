@@ -169,7 +169,7 @@ async def process_job(job: TurnJob, deps: WorkerDeps) -> TurnReport:
                 )
             for frame in _recorded_refusal(deps.sessions, key, refusals, job.request_id):
                 await sender(frame)
-        if sender.wants_state(job.thread_id):
+        if outcome is not None and outcome.pending_interrupts and codec_for(job.protocol).state_at_interrupts:
             await _send_run_state(job, deps, key, sender)
     session = deps.sessions.get_state(key)
     if outcome is None and session is not None and session.is_expired(deps.sessions.now()):
