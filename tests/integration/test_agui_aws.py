@@ -136,7 +136,9 @@ def answer(events: list[dict[str, Any]]) -> str:
 
 
 def resume(thread_id: str, interrupt_id: str, payload: Any) -> str:
-    return run_input(thread_id, resume=[{"interruptId": interrupt_id, "status": "resolved", "payload": payload}])
+    return run_input(
+        thread_id, resume=[{"interruptId": interrupt_id, "status": "resolved", "payload": payload}]
+    )
 
 
 def test_an_approval_and_a_rejection(serve: Serve) -> None:
