@@ -60,7 +60,7 @@ class LambdaPath:
     @contextmanager
     def open(self) -> Iterator[Socket]:
         socket = LambdaSocket(self.deployment, connect_agui(self.deployment))
-        yield socket  # type: ignore[misc]
+        yield socket
         socket.wait_idle()
 
 
