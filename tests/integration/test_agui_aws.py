@@ -212,3 +212,33 @@ def test_a_cancel_and_a_reconnect(serve: Serve) -> None:
         assert replayed[0]["type"] == "RUN_STARTED" and replayed[-1]["outcome"] == {"type": "success"}
         first_text = answer([e for e in seen if e["type"] == "TEXT_MESSAGE_CONTENT"])
         assert answer(replayed).startswith(first_text) and len(answer(replayed)) > len(first_text)
+
+
+def test_a_retried_turn_goes_on_with_the_run_its_failed_attempt_started(deployment: Deployment) -> None:
+    """SQS delivers a job again after an attempt that streamed and died: the retry neither starts the
+    client's run a second time nor leaves the dead attempt's message open."""
+    from chat_runtime.aws import worker
+    from tests.integration.test_aws_redelivery import (
+        Fault,
+        deliver,
+        ends_turn,
+        once,
+        queued_record,
+        throttled,
+    )
+
+    connection = connect_agui(deployment)
+    text = run_input("agui-retry", "What is the status of order 1043?")
+    assert deployment.send(connection, text) == {"statusCode": 200}
+    Fault(
+        worker.default_worker_deps().sessions._client, "UpdateItem", once(ends_turn), throttled("UpdateItem")
+    )
+    record = queued_record(deployment)
+    assert not deliver(deployment, record)  # the turn's end could not be recorded: the job fails
+    failed_attempt = deployment.new_frames(connection)
+    assert failed_attempt[0]["type"] == "RUN_STARTED"
+    assert not {"RUN_FINISHED", "RUN_ERROR"} & {e["type"] for e in failed_attempt}
+    assert deliver(deployment, record)
+    retry = deployment.new_frames(connection)
+    assert retry[-1]["type"] == "RUN_FINISHED" and retry[-1]["runId"] == json.loads(text)["runId"]
+    assert agui_violations(failed_attempt + retry) == []

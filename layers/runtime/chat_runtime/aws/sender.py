@@ -151,6 +151,10 @@ class ApiGatewaySender:
                 for thread_id in self._threads:
                     await self._post_texts(self._codec.end_turn(thread_id))
 
+    def prime(self, frames: list[ServerFrame]) -> None:
+        """Frames an earlier attempt of this job posted: the connection's codec goes on from them."""
+        self._codec.prime(frames)
+
     async def _logged(self, frames: list[ServerFrame]) -> None:
         """Write frames to the frame log before posting them, retrying with backoff.
 

@@ -226,7 +226,7 @@ async def _send_state(
 
 
 async def _redelivered(
-    job: TurnJob, deps: WorkerDeps, key: str, sink: FrameSink
+    job: TurnJob, deps: WorkerDeps, key: str, sink: ApiGatewaySender
 ) -> tuple[bool, TurnOutcome | None]:
     """Settle a job an earlier attempt already ended, or whose run finished before the attempt died.
 
@@ -242,6 +242,9 @@ async def _redelivered(
     if record.status is not ThreadStatus.RUNNING:
         return False, None
     record = redelivery.raise_last_seq(record, deps.sessions, deps.frames)
+    if record.request_id == job.request_id and codec_for(job.protocol).protocol is not None:
+        # The attempt that died may have started the client's AG-UI run: go on with it, not again.
+        sink.prime(deps.frames.after(key, 0, record.turn_first_seq))
     state = await deps.runner.graph.aget_state(thread_config(key))
     if not redelivery.finished_run(record, state, job.request_id):
         return False, None
