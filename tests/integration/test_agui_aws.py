@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import pytest
 from websockets.sync.client import connect
+from websockets.typing import Subprotocol
 
 from local_server.emulator.functions import reset_lambda_containers
 from tests.support.agui_rules import agui_violations
@@ -70,7 +71,7 @@ class EmulatorPath:
 
     @contextmanager
     def open(self) -> Iterator[Socket]:
-        with connect(self.url, subprotocols=["ag-ui"]) as ws:  # type: ignore[list-item]
+        with connect(self.url, subprotocols=[Subprotocol("ag-ui")]) as ws:
             assert ws.subprotocol == "ag-ui"  # the handshake answers what `$connect` accepted
             yield ws
 

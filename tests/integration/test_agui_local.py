@@ -11,10 +11,13 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.types import interrupt
 from websockets.sync.client import connect
+from websockets.typing import Subprotocol
 
 from local_server.app import create_app
 from tests.support.agui_rules import agui_violations
 from tests.support.live_server import serve
+
+AGUI = Subprotocol("ag-ui")
 
 
 def think_then_ask() -> Any:
@@ -51,9 +54,9 @@ def test_a_socket_that_resumed_a_running_turn_gets_its_interrupt_run_finished() 
     with serve(create_app(graph=think_then_ask())) as url:
         endpoint = url.replace("http", "ws") + "/ws"
         with (
-            connect(endpoint, subprotocols=["ag-ui"]) as starter,
-            connect(endpoint, subprotocols=["ag-ui"]) as other,
-        ):  # type: ignore[list-item]
+            connect(endpoint, subprotocols=[AGUI]) as starter,
+            connect(endpoint, subprotocols=[AGUI]) as other,
+        ):
             starter.send(json.dumps({**run, "state": {}, "tools": [], "context": [], "forwardedProps": {}}))
             time.sleep(0.3)
             other.send(json.dumps({"type": "resume", "thread_id": "follow"}))
