@@ -7,6 +7,7 @@ replay after `resume`) is AG-UI that AG-UI's client accepts (`tests/support/agui
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import uuid
@@ -243,3 +244,57 @@ def test_a_retried_turn_goes_on_with_the_run_its_failed_attempt_started(deployme
     retry = deployment.new_frames(connection)
     assert retry[-1]["type"] == "RUN_FINISHED" and retry[-1]["runId"] == json.loads(text)["runId"]
     assert agui_violations(failed_attempt + retry) == []
+
+
+def test_refusals_and_a_dead_letter_reach_an_ag_ui_client_as_ag_ui(deployment: Deployment) -> None:
+    """A refusal (a message while an approval is pending: by the route handler, or by the worker when it
+    decides in FIFO order) starts and errors the client's run, then re-sends the approval as a run of its
+    own; a dead letter is a bare RUN_ERROR, valid whether or not a failed attempt had started the run."""
+    from chat_runtime.aws import worker
+    from chat_runtime.aws.jobs import TurnJob
+
+    connection = connect_agui(deployment)
+    seen: list[dict[str, Any]] = []
+    assert deployment.send(connection, run_input("agui-dl", "Cancel order 1043")) == {"statusCode": 200}
+    deployment.deliver()
+    seen += deployment.new_frames(connection)
+    assert seen[-1]["outcome"]["type"] == "interrupt"
+    text = run_input("agui-dl", "and 1044?")
+    assert deployment.send(connection, text) == {"statusCode": 200}
+    refused = deployment.new_frames(connection)
+    assert [e["type"] for e in refused][:2] == ["RUN_STARTED", "RUN_ERROR"]
+    assert refused[0]["runId"] == json.loads(text)["runId"] and refused[1]["code"] == "approval_pending"
+    assert refused[-1]["outcome"]["type"] == "interrupt"  # the pending approval, again
+    seen += refused
+    frame = {"type": "message", "thread_id": "agui-dl", "content": "and 1044?", "stream": ["updates"]}
+    job = TurnJob(
+        frame=frame,
+        thread_id="agui-dl",
+        connection_id=connection,
+        endpoint_url="https://abc123defg.execute-api.us-east-1.amazonaws.com/dev",
+        customer_id="demo-customer",
+        owner="user-1",
+        request_id="decided-1",
+        protocol="ag-ui",
+        run_id="run-decided",
+    )
+    asyncio.run(worker.process_job(job, worker.default_worker_deps()))
+    decided = deployment.new_frames(connection)
+    assert (decided[0]["runId"], decided[1]["code"]) == ("run-decided", "approval_pending")
+    assert decided[-1]["outcome"]["type"] == "interrupt"
+    seen += decided
+    url = deployment.stack.queue_urls["TurnDeadLetterQueue"]
+    dead = job.model_copy(update={"request_id": "dead-1"}).model_dump_json()
+    deployment.sqs.send_message(
+        QueueUrl=url, MessageBody=dead, MessageGroupId="g", MessageDeduplicationId="d1"
+    )
+    assert deployment.deliver("TurnDeadLetterQueue", "dead_letters") == 1
+    [dead_letter] = deployment.new_frames(connection)
+    assert (dead_letter["type"], dead_letter["code"]) == ("RUN_ERROR", "internal_error")
+    assert [e["type"] for e in decided][-4:-2] == ["STATE_SNAPSHOT", "MESSAGES_SNAPSHOT"]
+    # Only the route handler's re-sent approval comes without snapshots (it reads no checkpoints).
+    problems = agui_violations([*seen, dead_letter])
+    assert [problem.split(": ", 1)[1] for problem in problems] == [
+        "an interrupt's RUN_FINISHED without both snapshots before it"
+    ]
+    assert problems[0].startswith(f"event {len(seen) - len(decided) - 1} ")

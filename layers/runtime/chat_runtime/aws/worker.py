@@ -28,6 +28,7 @@ from chat_runtime.protocol import (
     ErrorCode,
     ErrorFrame,
     GetStateFrame,
+    InterruptFrame,
     InterruptResponseFrame,
     ServerFrame,
     TokenFrame,
@@ -145,8 +146,8 @@ async def process_job(job: TurnJob, deps: WorkerDeps) -> TurnReport:
         codec_for=partial(connection_codec, deps.connections),
     ) as sender:
         settled, outcome = await _redelivered(job, deps, key, sender)
+        refusals: list[ServerFrame] = []
         if not settled:
-            refusals: list[ServerFrame] = []
 
             async def timed(frame: ServerFrame) -> None:
                 if frame.seq is None:  # a refusal: numbered and recorded below, then sent
@@ -169,7 +170,11 @@ async def process_job(job: TurnJob, deps: WorkerDeps) -> TurnReport:
                 )
             for frame in _recorded_refusal(deps.sessions, key, refusals, job.request_id):
                 await sender(frame)
-        if outcome is not None and outcome.pending_interrupts and codec_for(job.protocol).state_at_interrupts:
+        asked = (outcome is not None and bool(outcome.pending_interrupts)) or any(
+            isinstance(frame, InterruptFrame)
+            for frame in refusals  # a refusal re-sent the pending ones
+        )
+        if asked and codec_for(job.protocol).state_at_interrupts:
             await _send_run_state(job, deps, key, sender)
     session = deps.sessions.get_state(key)
     if outcome is None and session is not None and session.is_expired(deps.sessions.now()):
