@@ -72,7 +72,7 @@ class EmulatorPath:
 
     @contextmanager
     def open(self) -> Iterator[Socket]:
-        with connect(self.url, subprotocols=[Subprotocol("ag-ui")]) as ws:
+        with connect(self.url, subprotocols=[Subprotocol("ag-ui")], open_timeout=30) as ws:
             assert ws.subprotocol == "ag-ui"  # the handshake answers what `$connect` accepted
             yield ws
 
