@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -170,6 +171,23 @@ class ChatSocket:
             return
         await self.send(state)
 
+    async def _end_turn(self, thread_id: str, key: str) -> None:
+        """What the codec sends once a turn this socket started or follows has sent its last frame: for
+        AG-UI, the snapshots (when it ended in interrupts) and RUN_FINISHED."""
+        if self._codec.wants_state(thread_id):
+            await self._send_run_state(thread_id, key)
+        await self._send_texts(self._codec.end_turn(thread_id))
+
+    async def _send_run_state(self, thread_id: str, key: str) -> None:
+        """The thread's state after a turn that ended in interrupts (the codec asked for it); if it cannot be
+        read, the turn ends without it."""
+        try:
+            state = await self._runner.read_state(thread_id, key, configurable=self._configurable)
+        except Exception:
+            logger.exception("reading the state for AG-UI snapshots failed", extra={"thread_id": thread_id})
+            return
+        await self.send(state)
+
     def _start_turn(self, frame: MessageFrame | InterruptResponseFrame) -> None:
         task = asyncio.create_task(self._run_turn(frame))
         self._turn_tasks.add(task)
@@ -183,7 +201,7 @@ class ChatSocket:
             record = self._runner.sessions.get_state(key)
             missed = replay_frames(record, log, key, frame.thread_id, frame.after_seq)
             # No await between reading the log and following: no frame can slip between the two.
-            self._live.follow(key, self.send)
+            self._live.follow(key, self.send, partial(self._end_turn, frame.thread_id, key))
             for missed_frame in missed:
                 for text in self._codec.encode(missed_frame):
                     if self._open:
@@ -199,7 +217,8 @@ class ChatSocket:
                     outcome = await self._runner.handle(
                         frame, publish, configurable=self._configurable, owner=self._owner, control=control
                     )
-                await self._send_texts(self._codec.end_turn(frame.thread_id))
+                    await self._live.ended(key)
+                await self._end_turn(frame.thread_id, key)
                 logger.info(
                     "turn on thread %s: %s in %.0f ms",
                     frame.thread_id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 
 from chat_runtime.control import TurnControl
@@ -16,6 +16,7 @@ class LiveTurns:
     def __init__(self) -> None:
         self._followers: dict[str, list[FrameSink]] = {}
         self._controls: dict[str, TurnControl] = {}
+        self._enders: dict[str, list[Callable[[], Awaitable[None]]]] = {}
 
     @contextmanager
     def turn(self, key: str, starter: FrameSink, control: TurnControl | None = None) -> Iterator[FrameSink]:
@@ -35,16 +36,25 @@ class LiveTurns:
         finally:
             self._followers.pop(key, None)
             self._controls.pop(key, None)
+            self._enders.pop(key, None)
+
+    async def ended(self, key: str) -> None:
+        """The running turn of `key` sent its last frame: let its followers end it in their protocol."""
+        for on_end in self._enders.pop(key, []):
+            await on_end()
 
     def control(self, key: str) -> TurnControl | None:
         """The running turn's control, or None when no turn runs on `key`."""
         return self._controls.get(key)
 
-    def follow(self, key: str, sink: FrameSink) -> bool:
-        """Add `sink` to the running turn of `key`; False when no turn runs."""
+    def follow(self, key: str, sink: FrameSink, on_end: Callable[[], Awaitable[None]] | None = None) -> bool:
+        """Add `sink` to the running turn of `key` (and `on_end`, called once it has sent its last frame);
+        False when no turn runs."""
         followers = self._followers.get(key)
         if followers is None:
             return False
         if sink not in followers:
             followers.append(sink)
+            if on_end is not None:
+                self._enders.setdefault(key, []).append(on_end)
         return True

@@ -69,7 +69,7 @@ class WebSocketApiSpec:
         try:
             value: Any = json.loads(body)
             for key in self.selection_path:
-                value = value[key] if isinstance(value, dict) else None
+                value = value.get(key) if isinstance(value, dict) else None  # e.g. an AG-UI RunAgentInput
         except ValueError:
             value = None
         if isinstance(value, str) and value in self.routes and not value.startswith("$"):
@@ -87,6 +87,8 @@ class Connection:
     query: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     authorizer: dict[str, Any] | None = None
+    subprotocol: str | None = None
+    """The subprotocol `$connect` accepted (its response's `Sec-WebSocket-Protocol` header)."""
     connected_at_ms: int = field(default_factory=lambda: int(time.time() * 1000))
     opened: float = field(default_factory=time.monotonic)
     last_active: float = field(default_factory=time.monotonic)

@@ -1,9 +1,10 @@
 """The emulated API Gateway: WebSocket connections in, route handlers invoked, the management API out.
 
 What AWS enforces and the emulator enforces too: the authorizer and `$connect` decide the handshake (401 /
-403), one integration runs at most 29 s (the client then gets API Gateway's "Endpoint request timed out"),
-messages over 128 KB close the connection (1009), idle connections close after 10 minutes and every
-connection after 2 hours (both configurable), and posts to a closed connection answer 410 `GoneException`.
+403) and the subprotocol it answers (the `Sec-WebSocket-Protocol` header of `$connect`'s response), one
+integration runs at most 29 s (the client then gets API Gateway's "Endpoint request timed out"), messages
+over 128 KB close the connection (1009), idle connections close after 10 minutes and every connection after
+2 hours (both configurable), and posts to a closed connection answer 410 `GoneException`.
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ class Gateway:
         if denied is not None:
             await websocket.send_denial_response(Response(status_code=denied))
             return
-        await websocket.accept()
+        await websocket.accept(subprotocol=connection.subprotocol)
         self.sockets[connection.connection_id] = LiveSocket(connection, websocket, asyncio.get_running_loop())
         watchdog = asyncio.create_task(self._watch(connection, websocket))
         status = 1005
@@ -148,6 +149,7 @@ class Gateway:
             status = int(response.get("statusCode", 200)) if isinstance(response, dict) else 200
             if not 200 <= status < 300:
                 return status
+            connection.subprotocol = _accepted_subprotocol(response)
         return None
 
     async def _route(self, connection: Connection, websocket: WebSocket, body: str) -> None:
@@ -225,6 +227,16 @@ class Gateway:
             return _gone()
         await live.run(live.websocket.close(code=1000))
         return Response(status_code=204)
+
+
+def _accepted_subprotocol(response: Any) -> str | None:
+    """The subprotocol a `$connect` response accepts: its `Sec-WebSocket-Protocol` header, as API Gateway
+    answers the handshake with it (a client asking for one that is not answered then refuses the socket)."""
+    headers = response.get("headers") if isinstance(response, dict) else None
+    if not isinstance(headers, dict):
+        return None
+    found = [str(v) for k, v in headers.items() if str(k).lower() == "sec-websocket-protocol" and v]
+    return found[0] if found else None
 
 
 def _gone() -> Response:

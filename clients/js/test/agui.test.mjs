@@ -3,10 +3,10 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { EventType } from "@ag-ui/client";
 import { WebSocketAgent } from "../dist/index.js";
-import { FEATURES, record, startServer } from "./servers.mjs";
+import { FEATURES, SERVERS, record, startServer } from "./servers.mjs";
 
 /** Run the agent once through runAgent, keeping every event it saw. */
-async function run(agent, name, params = {}, onEvent = () => {}) {
+async function runOnce(agent, name, params = {}, onEvent = () => {}) {
   const events = [];
   const result = await agent.runAgent(params, {
     onEvent: ({ event }) => {
@@ -22,9 +22,13 @@ function userMessage(agent, content) {
   agent.addMessage({ id: `u-${Date.now()}-${Math.random()}`, role: "user", content });
 }
 
-describe("the demo agent (python -m local_server)", () => {
+for (const module of SERVERS) {
+const path = module === "local_server" ? "local" : "aws";
+const run = (agent, name, params, onEvent) => runOnce(agent, `${path}-${name}`, params, onEvent);
+
+describe(`the demo agent (python -m ${module})`, () => {
   let server;
-  before(async () => (server = await startServer()));
+  before(async () => (server = await startServer(module)));
   after(async () => server.stop());
 
   test("an approval: the run ends in an interrupt, resume approves it, the action runs", async () => {
@@ -38,6 +42,12 @@ describe("the demo agent (python -m local_server)", () => {
     assert.match(interrupt.reason, /^approval:/);
     assert.equal(interrupt.responseSchema.properties.approved.type, "boolean");
     assert.ok(first.events.some((e) => e.type === EventType.CUSTOM && e.name === "on_interrupt"));
+    const types = first.events.map((e) => e.type);
+    // The thread's state comes before the run ends in its interrupt, and each graph node is a step.
+    assert.deepEqual(types.slice(-4, -1), [EventType.STATE_SNAPSHOT, EventType.MESSAGES_SNAPSHOT, EventType.CUSTOM]);
+    assert.ok(types.includes(EventType.STEP_STARTED) && types.includes(EventType.STEP_FINISHED));
+    assert.equal(interrupt.toolCallId, first.events.find((e) => e.toolCallName === "cancel_order").toolCallId);
+    assert.ok(agent.messages.some((m) => m.role === "user" && m.content === "Cancel order 1043"));
     const second = await run(agent, "approval-2", {
       resume: [{ interruptId: interrupt.id, status: "resolved", payload: { approved: true } }],
     });
@@ -74,9 +84,9 @@ describe("the demo agent (python -m local_server)", () => {
   });
 });
 
-describe("a free-text question (GRAPH=question)", () => {
+describe(`a free-text question (GRAPH=question, ${module})`, () => {
   let server;
-  before(async () => (server = await startServer("local_server", { LANGGRAPH_CONFIG: FEATURES, GRAPH: "question" })));
+  before(async () => (server = await startServer(module, { LANGGRAPH_CONFIG: FEATURES, GRAPH: "question" })));
   after(async () => server.stop());
 
   test("the question comes as an input interrupt, and the answer reaches the graph", async () => {
@@ -95,9 +105,9 @@ describe("a free-text question (GRAPH=question)", () => {
   });
 });
 
-describe("a cancel (GRAPH=essay)", () => {
+describe(`a cancel (GRAPH=essay, ${module})`, () => {
   let server;
-  before(async () => (server = await startServer("local_server", { LANGGRAPH_CONFIG: FEATURES, GRAPH: "essay" })));
+  before(async () => (server = await startServer(module, { LANGGRAPH_CONFIG: FEATURES, GRAPH: "essay" })));
   after(async () => server.stop());
 
   test("abortRun stops the turn: RUN_FINISHED with outcome cancelled, the open message closed first", async () => {
@@ -112,7 +122,9 @@ describe("a cancel (GRAPH=essay)", () => {
     });
     assert.ok(aborted);
     assert.deepEqual(finished.outcome, { type: "cancelled" });
-    assert.equal(events.at(-2).type, EventType.TEXT_MESSAGE_END);
+    // The open message and the node's step are closed before the run ends.
+    assert.deepEqual(events.slice(-3, -1).map((e) => e.type), [EventType.TEXT_MESSAGE_END, EventType.STEP_FINISHED]);
     agent.close();
   });
 });
+}

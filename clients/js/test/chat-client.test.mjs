@@ -1,16 +1,18 @@
-// Our own protocol's client against a real `python -m local_server`.
+// Our own protocol's client against a real `python -m local_server` and `python -m local_server.emulator`.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import { ChatClient } from "../dist/index.js";
-import { FEATURES, startServer } from "./servers.mjs";
+import { FEATURES, SERVERS, startServer } from "./servers.mjs";
 
+for (const module of SERVERS) {
+describe(`our own protocol (python -m ${module})`, () => {
 let server;
-before(async () => (server = await startServer("local_server", { LANGGRAPH_CONFIG: FEATURES, GRAPH: "essay" })));
+before(async () => (server = await startServer(module, { LANGGRAPH_CONFIG: FEATURES, GRAPH: "essay" })));
 after(async () => server.stop());
 
 test("a reconnect mid-answer resumes after the last seq seen, with no frame twice", async () => {
   const thread = `own-reconnect-${Date.now()}`;
-  const client = new ChatClient(server.url);
+  const client = new ChatClient(server.plainUrl, server.token);
   await client.connect();
   client.send(thread, "write an essay");
   const seen = [];
@@ -25,3 +27,5 @@ test("a reconnect mid-answer resumes after the last seq seen, with no frame twic
   assert.equal(rest.at(-1).type, "message_complete");
   client.close();
 });
+});
+}

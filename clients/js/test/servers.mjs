@@ -1,4 +1,5 @@
-// Real `python -m local_server` processes for the tests, on a free port, and JSONL recording of AG-UI streams.
+// Real `python -m local_server` and `python -m local_server.emulator` (API Gateway, Lambda handlers, moto)
+// processes for the tests, on a free port, and JSONL recording of AG-UI streams.
 import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -20,16 +21,24 @@ function freePort() {
   });
 }
 
-/** Start `python -m <module>` with `env`; resolves to { url, stop } once /api/health answers. */
+/** The servers every test runs against: the local server, and the emulated AWS path. */
+export const SERVERS = ["local_server", "local_server.emulator"];
+
+/**
+ * Start `python -m <module>` with `env`; resolves to { url, token, stop } once /api/health answers.
+ * The emulator checks tokens: `url` then carries the development token it prints (`token` alone too).
+ */
 export async function startServer(module = "local_server", env = {}) {
   const port = await freePort();
   const child = spawn(PYTHON, ["-m", module, "--host", "127.0.0.1", "--port", String(port)], {
     cwd: ROOT,
     env: { ...process.env, ...env },
-    stdio: ["ignore", "ignore", "pipe"],
+    stdio: ["ignore", "pipe", "pipe"],
   });
   let log = "";
+  let printed = "";
   child.stderr.on("data", (chunk) => (log += chunk));
+  child.stdout.on("data", (chunk) => (printed += chunk));
   const deadline = Date.now() + 90000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited: ${log}`);
@@ -40,8 +49,12 @@ export async function startServer(module = "local_server", env = {}) {
     if (Date.now() > deadline) throw new Error(`server did not start: ${log}`);
     await new Promise((r) => setTimeout(r, 250));
   }
+  const token = /--token (\S+)/.exec(printed)?.[1];
+  if (module.endsWith("emulator") && !token) throw new Error(`the emulator printed no token: ${printed}`);
   return {
-    url: `ws://127.0.0.1:${port}/ws`,
+    url: `ws://127.0.0.1:${port}/ws${token ? `?token=${token}` : ""}`,
+    plainUrl: `ws://127.0.0.1:${port}/ws`,
+    token,
     stop: () =>
       new Promise((ok) => {
         child.once("exit", ok);

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ag_ui.core import ResumeEntry, RunAgentInput
 from pydantic import ValidationError
 
 from chat_runtime.protocol import (
@@ -18,12 +17,17 @@ from chat_runtime.protocol import (
     InterruptResponseFrame,
     MessageFrame,
     ProtocolError,
+    ResumeFrame,
     parse_client_frame,
 )
 
-STREAM_EXTRAS = ["tool_results"]
-"""What every AG-UI run streams besides tokens and tool calls: tool results become TOOL_CALL_RESULT."""
+STREAM_EXTRAS = ["tool_results", "updates"]
+"""What every AG-UI run streams besides tokens and tool calls: tool results become TOOL_CALL_RESULT, and
+nodes' updates end their steps (STEP_FINISHED)."""
 FORWARDED_PROPS = ("multitask_strategy",)
+
+if TYPE_CHECKING:  # ag_ui.core builds its models on import (about 0.3 s): only AG-UI input pays for it
+    from ag_ui.core import ResumeEntry, RunAgentInput
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +42,8 @@ def decode_agui(raw: str | bytes) -> DecodedRun | AnyClientFrame | tuple[Protoco
     """Decode one frame of an AG-UI connection. Never raises.
 
     A JSON object with a `type` of our own protocol (`cancel`, `resume`, `get_state`) is parsed as ours
-    (AG-UI's abort is `cancel`); any other object must be a RunAgentInput.
+    (AG-UI's abort is `cancel`); any other object must be a RunAgentInput. AG-UI events carry no `seq`,
+    so a `resume` replays the thread's latest run from its start (its `after_seq` is taken as 0).
 
     Returns:
         The run to start, one of our own frames, or the refusal with the run id it answers (when known).
@@ -58,8 +63,12 @@ def decode_agui(raw: str | bytes) -> DecodedRun | AnyClientFrame | tuple[Protoco
         if data["type"] in ("message", "interrupt_response") or data["type"] not in CLIENT_FRAME_TYPES:
             return _refused(ErrorCode.UNKNOWN_TYPE, _TYPE_RULE, data), None
         parsed = parse_client_frame(raw)
+        if isinstance(parsed, ResumeFrame):
+            return parsed.model_copy(update={"after_seq": 0})
         return (parsed, None) if isinstance(parsed, ProtocolError) else parsed
     run_id = data.get("runId") if isinstance(data.get("runId"), str) else None
+    from ag_ui.core import RunAgentInput
+
     try:
         run_input = RunAgentInput.model_validate(data)
     except ValidationError as exc:

@@ -2,7 +2,7 @@
 
 Item: `connection_id` (partition key), `principal`, `customer_id` and `expires_at` (the token's `exp`, from
 the authorizer), `connected_at`, `gone` (bool), `ttl` (DynamoDB TTL, just past API Gateway's two-hour
-connection limit).
+connection limit), and `protocol` when the connection chose another wire protocol than ours (`ag-ui`).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ class Connection:
     gone: bool = False
     principal: str | None = None
     expires_at: float | None = None
+    protocol: str | None = None
 
     def token_expired(self, now: float) -> bool:
         """Whether the token the connection was opened with has expired at `now` (after the skew)."""
@@ -51,12 +52,15 @@ class ConnectionStore:
         principal: str | None = None,
         now: float | None = None,
         expires_at: float | None = None,
+        protocol: str | None = None,
     ) -> Connection:
-        """Record a new connection, who is behind it and until when their token is valid."""
+        """Record a new connection, who is behind it, until when their token is valid, and its protocol."""
         connected_at = time.time() if now is None else now
         identity: dict[str, Any] = {"principal": {"S": principal}} if principal else {}
         if expires_at:
             identity["expires_at"] = {"N": str(int(expires_at))}
+        if protocol:
+            identity["protocol"] = {"S": protocol}
         self._client.put_item(
             TableName=self.table_name,
             Item={
@@ -69,7 +73,12 @@ class ConnectionStore:
             },
         )
         return Connection(
-            connection_id, customer_id, connected_at, principal=principal, expires_at=expires_at or None
+            connection_id,
+            customer_id,
+            connected_at,
+            principal=principal,
+            expires_at=expires_at or None,
+            protocol=protocol,
         )
 
     def get(self, connection_id: str) -> Connection | None:
@@ -86,6 +95,7 @@ class ConnectionStore:
             item.get("gone", {}).get("BOOL", False),
             item.get("principal", {}).get("S"),
             float(item["expires_at"]["N"]) if "expires_at" in item else None,
+            item.get("protocol", {}).get("S"),
         )
 
     def allow_frame(

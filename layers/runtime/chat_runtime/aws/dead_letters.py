@@ -14,10 +14,11 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
+from chat_runtime.agui import codec_for
 from chat_runtime.auth import thread_key
 from chat_runtime.aws.dynamodb_sessions import DynamoDBSessionManager, SessionChanged
 from chat_runtime.aws.frame_log import DynamoDBFrameLog
-from chat_runtime.aws.gateway import management_client, post_frames
+from chat_runtime.aws.gateway import management_client, post_texts
 from chat_runtime.aws.jobs import JobKind, TurnJob
 from chat_runtime.aws.redelivery import raise_last_seq, recorded_ending
 from chat_runtime.protocol import ErrorCode, ErrorFrame, ServerFrame, encode_frame
@@ -50,7 +51,10 @@ def report_dead_letter(
         key = thread_key(job.thread_id, job.owner)
         outgoing = _numbered_ending(job, error, sessions, frames, key)
         frames.record(key, outgoing)
-    post_frames(management_client(job.endpoint_url), job.connection_id, outgoing)
+    # A fresh codec: on AG-UI a bare RUN_ERROR, valid whether or not an attempt had started the run.
+    codec = codec_for(job.protocol)
+    texts = [text for frame in outgoing for text in codec.encode(frame)]
+    post_texts(management_client(job.endpoint_url), job.connection_id, texts)
 
 
 def _numbered_ending(

@@ -56,8 +56,15 @@ def post_frames(
     A failed post (throttled, 5xx, timed out) is tried again, `attempts` times in all; after that the error
     propagates and API Gateway answers the client with its own error message (docs/protocol.md).
     """
-    for frame in frames:
-        data = encode_frame(frame).encode()
+    return post_texts(client, connection_id, [encode_frame(frame) for frame in frames], attempts, delay)
+
+
+def post_texts(
+    client: Any, connection_id: str, texts: Iterable[str], attempts: int = 4, delay: float = 0.05
+) -> bool:
+    """Post texts in order (frames already encoded for the connection's protocol), as :func:`post_frames`."""
+    for text in texts:
+        data = text.encode()
         for attempt in range(attempts):
             try:
                 client.post_to_connection(ConnectionId=connection_id, Data=data)

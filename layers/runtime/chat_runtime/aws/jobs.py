@@ -45,6 +45,8 @@ class TurnJob(BaseModel):
         request_id: API Gateway's id of the request that queued the job.
         message_id: The client's id of the frame, when it gave one.
         queued_at: Unix time the job was queued.
+        protocol: The connection's wire protocol when it is not ours (`ag-ui`): frames are encoded for it.
+        run_id: The AG-UI run the turn answers (the RunAgentInput's `runId`), for RUN_STARTED/RUN_FINISHED.
     """
 
     kind: JobKind = JobKind.TURN
@@ -59,6 +61,8 @@ class TurnJob(BaseModel):
     request_id: str
     message_id: str | None = None
     queued_at: float = Field(default_factory=time.time)
+    protocol: str | None = None
+    run_id: str | None = None
 
     @property
     def group_id(self) -> str:

@@ -20,6 +20,7 @@ from aws_lambda_powertools.utilities.parser.models import APIGatewayWebSocketCon
 from pydantic import Field
 
 from chat_runtime.admission import Rejected, admit
+from chat_runtime.agui import AGUI_SUBPROTOCOL, FrameCodec, codec_for, requested_protocol, subprotocols_in
 from chat_runtime.auth import thread_key
 from chat_runtime.aws.cancel_marks import CancelMarks
 from chat_runtime.aws.connections import ConnectionStore
@@ -33,7 +34,7 @@ from chat_runtime.aws.gateway import (
     endpoint_url,
     error_code,
     management_client,
-    post_frames,
+    post_texts,
 )
 from chat_runtime.aws.jobs import JobKind, TurnJob, enqueue
 from chat_runtime.aws.settings import AwsSettings
@@ -48,7 +49,6 @@ from chat_runtime.protocol import (
     ProtocolError,
     ResumeFrame,
     ServerFrame,
-    parse_client_frame,
 )
 from chat_runtime.replay import replay_frames
 from chat_runtime.sessions import ThreadStatus
@@ -118,8 +118,15 @@ def default_route_deps() -> RouteDeps:
 
 
 def on_connect(event: dict[str, Any], deps: RouteDeps) -> dict[str, Any]:
-    """Record the connection and the principal and customer the authorizer vouched for."""
+    """Record the connection, the principal and customer the authorizer vouched for, and its protocol.
+
+    A client asking for the `ag-ui` subprotocol (`Sec-WebSocket-Protocol`, which API Gateway passes to
+    `$connect`) gets it in the response's header, which API Gateway answers the handshake with; `?protocol=
+    ag-ui` chooses AG-UI too. Without either the connection speaks our own protocol.
+    """
     request = parse(event=event, model=ConnectEvent)
+    subprotocols = subprotocols_in(_header(event, "Sec-WebSocket-Protocol"))
+    protocol = requested_protocol(subprotocols, request.query_string_parameters or {})
     identity = event.get("requestContext", {}).get("authorizer") or {}
     customer, principal = identity.get("customer_id"), identity.get("principal")
     expires_at = float(identity.get("expires_at") or 0) or None
@@ -128,8 +135,19 @@ def on_connect(event: dict[str, Any], deps: RouteDeps) -> dict[str, Any]:
             logger.warning("refused a connection without an authorizer context")
             return UNAUTHORIZED
         customer, principal = deps.default_customer_id, None
-    deps.connections.add(request.request_context.connection_id, customer, principal, expires_at=expires_at)
+    deps.connections.add(
+        request.request_context.connection_id, customer, principal, expires_at=expires_at, protocol=protocol
+    )
+    if AGUI_SUBPROTOCOL in subprotocols:
+        return {**OK, "headers": {"Sec-WebSocket-Protocol": AGUI_SUBPROTOCOL}}
     return OK
+
+
+def _header(event: dict[str, Any], name: str) -> str | None:
+    """A request header of the event, whatever its case (clients and proxies spell headers differently)."""
+    headers = event.get("headers") if isinstance(event.get("headers"), dict) else {}
+    found = [value for key, value in (headers or {}).items() if str(key).lower() == name.lower()]
+    return str(found[0]) if found else None
 
 
 def on_disconnect(event: dict[str, Any], deps: RouteDeps) -> dict[str, Any]:
@@ -167,17 +185,27 @@ def on_client_frame(event: dict[str, Any], deps: RouteDeps) -> dict[str, Any]:
             if busy
             else ErrorFrame(code=ErrorCode.INTERNAL_ERROR, message=FAILED)
         )
-        tell(endpoint, context.connection_id, [answer])
+        codec = _codec_of(deps, context.connection_id)
+        tell(endpoint, context.connection_id, codec.encode(answer))
         return OK
 
 
-def tell(endpoint: str, connection_id: str, frames: list[ServerFrame]) -> None:
+def tell(endpoint: str, connection_id: str, texts: list[str]) -> None:
     """Post a route handler's answer; when even that fails, log it and go on (never raise: API Gateway
     would send its own `Internal server error`). The client learns the outcome through `resume`."""
     try:
-        post_frames(management_client(endpoint), connection_id, frames)
+        post_texts(management_client(endpoint), connection_id, texts)
     except Exception as error:
         logger.warning("could not post an answer: %s", error_code(error) or type(error).__name__)
+
+
+def _codec_of(deps: RouteDeps, connection_id: str) -> FrameCodec:
+    """The codec of a connection's protocol, read again after a failure (our own if it cannot be read)."""
+    try:
+        connection = deps.connections.get(connection_id)
+    except Exception:
+        return codec_for(None)
+    return codec_for(connection.protocol if connection is not None else None)
 
 
 def transient(error: BaseException) -> bool:
@@ -193,9 +221,10 @@ def transient(error: BaseException) -> bool:
 def _on_client_frame(request: MessageEvent, endpoint: str, deps: RouteDeps) -> dict[str, Any]:
     context = request.request_context
     connection_id = context.connection_id
+    codec = codec_for(None)
 
     def reply(*frames: ServerFrame) -> dict[str, Any]:
-        tell(endpoint, connection_id, list(frames))
+        tell(endpoint, connection_id, encoded(codec, frames))
         return OK
 
     def refuse(key: str, error: ServerFrame, *resend: ServerFrame) -> dict[str, Any]:
@@ -204,13 +233,14 @@ def _on_client_frame(request: MessageEvent, endpoint: str, deps: RouteDeps) -> d
     connection = deps.connections.get(connection_id)
     if connection is None:
         return reply(ErrorFrame(code=ErrorCode.INTERNAL_ERROR, message=RECONNECT))
+    codec = codec_for(connection.protocol)
     if connection.token_expired(deps.clock()):
         return reply(token_expired().to_frame())
     if not deps.connections.allow_frame(
         connection_id, deps.frames_per_window, RATE_WINDOW_SECONDS, now=deps.clock()
     ):
         return reply(rate_limited().to_frame())
-    frame = parse_client_frame(_body(request))
+    frame = codec.decode(_body(request))
     if isinstance(frame, ProtocolError):
         logger.info("refused a frame", extra={"code": frame.code.value})
         return reply(frame.to_frame())
@@ -221,7 +251,8 @@ def _on_client_frame(request: MessageEvent, endpoint: str, deps: RouteDeps) -> d
         if running:  # the worker continues on this connection, with what follows the replay
             deps.sessions.set_follower(key, connection_id)
         replayed = replay_frames(record, deps.frames, key, frame.thread_id, frame.after_seq)
-        post_frames(management_client(endpoint), connection_id, replayed)  # failing: service_busy
+        # Failing, the handler answers service_busy: the client resumes again.
+        post_texts(management_client(endpoint), connection_id, encoded(codec, replayed))
         if running:
             deps.sessions.follower_caught_up(key, connection_id, replayed_up_to(replayed, frame.after_seq))
         return OK
@@ -239,6 +270,8 @@ def _on_client_frame(request: MessageEvent, endpoint: str, deps: RouteDeps) -> d
         owner=connection.principal,
         request_id=context.request_id,
         message_id=getattr(frame, "message_id", None),
+        protocol=connection.protocol,
+        run_id=codec.queued_run(frame.thread_id),
     )
     if isinstance(frame, GetStateFrame):
         enqueue_surely(deps.sqs, deps.queue_url, job)
@@ -277,6 +310,16 @@ def numbered_refusal(deps: RouteDeps, key: str, error: ServerFrame) -> ServerFra
     except Exception as failure:  # the number stays taken: the client sees a gap, never a reused seq
         logger.warning("could not log a refusal: %s", error_code(failure) or type(failure).__name__)
     return numbered
+
+
+def encoded(codec: FrameCodec, frames: tuple[ServerFrame, ...] | list[ServerFrame]) -> list[str]:
+    """The texts of a route handler's answer in the connection's protocol, ending any run it opened (an
+    AG-UI run of re-sent interrupts finishes with them)."""
+    texts = [text for frame in frames for text in codec.encode(frame)]
+    for thread_id in dict.fromkeys(getattr(frame, "thread_id", None) for frame in frames):
+        if thread_id is not None:
+            texts += codec.end_turn(thread_id)
+    return texts
 
 
 def replayed_up_to(replayed: list[ServerFrame], after_seq: int) -> int:

@@ -7,6 +7,11 @@ token; a fast one, or a slow network, gets fewer, fuller frames, which API Gatew
 message. A frame that ends the turn is flushed at once. Throttling is retried with backoff; `GoneException`
 stops sending (the turn still finishes and is saved) until the client resumes the thread on a new connection,
 which then receives what it missed. Every posted batch is also written to the frame log, for replay.
+
+Frames are encoded for the connection's protocol (`codec`) as they are posted: an AG-UI connection gets one
+post per AG-UI event, and when the sender closes, any AG-UI run still waiting for its end (it ended in
+interrupts) is finished. A follower's codec is taken in with the frames its replay held, so its events go
+on where the replay left them.
 """
 
 from __future__ import annotations
@@ -18,12 +23,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from chat_runtime.agui import FrameCodec, OwnCodec
 from chat_runtime.aws.dynamodb_sessions import Follower
 from chat_runtime.aws.gateway import GONE_CODES, THROTTLE_CODES, error_code
 from chat_runtime.protocol import (
     MAX_FRAME_BYTES,
     TURN_END_FRAMES,
     ServerFrame,
+    StateFrame,
     TokenFrame,
     ToolCallFrame,
     encode_frame,
@@ -35,6 +42,8 @@ _CLOSE = object()
 DEFAULT_MIN_INTERVAL = 0.05
 REPLAY_WAIT_SECONDS = 3.0
 REPLAY_POLL_SECONDS = 0.05
+MAX_POST_BYTES = 128 * 1024
+"""API Gateway's message limit for `post_to_connection` (its frames are 32 KB; a message may span several)."""
 
 
 @dataclass(slots=True)
@@ -63,6 +72,8 @@ class ApiGatewaySender:
         on_gone: Callable[[], None] | None = None,
         record: Callable[[list[ServerFrame]], None] | None = None,
         follower: Callable[[], Follower | None] | None = None,
+        codec: FrameCodec | None = None,
+        codec_for: Callable[[str], FrameCodec] | None = None,
         max_frame_bytes: int = MAX_FRAME_BYTES,
         min_interval: float = DEFAULT_MIN_INTERVAL,
         max_attempts: int = 6,
@@ -74,6 +85,10 @@ class ApiGatewaySender:
         self._on_gone = on_gone
         self._record = record
         self._follower = follower
+        self._codec: FrameCodec = codec or OwnCodec()
+        self._codec_for = codec_for
+        self._history: list[ServerFrame] = []
+        self._threads: dict[str, None] = {}
         self._unsent: list[ServerFrame] = []
         self._max_frame_bytes = max_frame_bytes
         self._min_interval = min_interval
@@ -119,6 +134,8 @@ class ApiGatewaySender:
             frames = self._coalesce(batch)
             if self._record is not None and frames:
                 await self._logged(frames)
+            self._history.extend(f for f in frames if f.seq is not None)
+            self._threads.update(dict.fromkeys(t for f in frames if (t := getattr(f, "thread_id", None))))
             if self.stats.gone:
                 self._unsent.extend(frames)  # the follower's replay may hold some of them already
                 if not await self._switched_to_follower(closing=closing):
@@ -130,6 +147,13 @@ class ApiGatewaySender:
                     self.stats.dropped += len(frames) - index - 1
                     await self._switched_to_follower(closing=closing)  # the client may already be back
                     break
+            if closing and not self.stats.gone:
+                for thread_id in self._threads:
+                    await self._post_texts(self._codec.end_turn(thread_id))
+
+    def prime(self, frames: list[ServerFrame]) -> None:
+        """Frames an earlier attempt of this job posted: the connection's codec goes on from them."""
+        self._codec.prime(frames)
 
     async def _logged(self, frames: list[ServerFrame]) -> None:
         """Write frames to the frame log before posting them, retrying with backoff.
@@ -169,6 +193,9 @@ class ApiGatewaySender:
         self._connection_id = found.connection_id
         self.stats.gone = False
         held = found.caught_up_to
+        if self._codec_for is not None:
+            self._codec = self._codec_for(found.connection_id)
+            self._codec.prime(f for f in self._history if f.seq is not None and f.seq <= held)
         unsent = [f for f in self._unsent if f.seq is None or f.seq > held]
         self._unsent = []
         for index, frame in enumerate(unsent):
@@ -206,8 +233,8 @@ class ApiGatewaySender:
         )
 
     def _within_limit(self, frame: ServerFrame) -> list[ServerFrame]:
-        if len(encode_frame(frame).encode()) <= self._max_frame_bytes:
-            return [frame]
+        if isinstance(frame, StateFrame) or len(encode_frame(frame).encode()) <= self._max_frame_bytes:
+            return [frame]  # a `state` frame is no turn frame: only the message limit holds (`_post_texts`)
         if isinstance(frame, TokenFrame):
             pieces: list[ServerFrame] = []
             content = frame.content
@@ -226,15 +253,34 @@ class ApiGatewaySender:
         return []
 
     async def _post(self, frame: ServerFrame) -> bool:
-        """Post one frame; False when the connection is gone (the frame is kept as unsent)."""
-        data = encode_frame(frame).encode()
+        """Post one frame, encoded for the connection; False when the connection is gone (the frame is kept
+        as unsent)."""
+        if not await self._post_texts(self._codec.encode(frame)):
+            self._unsent.append(frame)
+            return False
+        self.stats.frames_posted += 1
+        return True
+
+    async def _post_texts(self, texts: list[str]) -> bool:
+        """Post texts in order; False when the connection is gone."""
+        for text in texts:
+            data = text.encode()
+            if len(data) > MAX_POST_BYTES:
+                logger.error("a %d-byte message is over API Gateway's limit and was dropped", len(data))
+                self.stats.dropped += 1
+                continue
+            if not await self._post_data(data):
+                return False
+        return True
+
+    async def _post_data(self, data: bytes) -> bool:
+        """Post one message; False when the connection is gone."""
         for attempt in range(self._max_attempts):
             try:
                 self.stats.calls += 1
                 await asyncio.to_thread(
                     self._client.post_to_connection, ConnectionId=self._connection_id, Data=data
                 )
-                self.stats.frames_posted += 1
                 return True
             except Exception as error:
                 code = error_code(error)
@@ -242,7 +288,6 @@ class ApiGatewaySender:
                     logger.info("connection %s is gone; the turn continues unsent", self._connection_id)
                     self.stats.gone = True
                     self.stats.dropped += 1
-                    self._unsent.append(frame)
                     if self._on_gone is not None:
                         await asyncio.to_thread(self._on_gone)
                     return False

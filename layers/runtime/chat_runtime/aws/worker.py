@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from chat_runtime.agui import FrameCodec, codec_for
 from chat_runtime.auth import thread_key
 from chat_runtime.aws import redelivery
 from chat_runtime.aws.cancel_marks import CancelMarks, watching
@@ -27,6 +28,7 @@ from chat_runtime.protocol import (
     ErrorCode,
     ErrorFrame,
     GetStateFrame,
+    InterruptFrame,
     InterruptResponseFrame,
     ServerFrame,
     TokenFrame,
@@ -137,11 +139,17 @@ async def process_job(job: TurnJob, deps: WorkerDeps) -> TurnReport:
     record = partial(deps.frames.record, key)
     follower = partial(deps.sessions.follower, key)
     async with ApiGatewaySender(
-        client, job.connection_id, on_gone=on_gone, record=record, follower=follower
+        client,
+        job.connection_id,
+        on_gone=on_gone,
+        record=record,
+        follower=follower,
+        codec=job_codec(job),
+        codec_for=partial(connection_codec, deps.connections),
     ) as sender:
         settled, outcome = await _redelivered(job, deps, key, sender)
+        refusals: list[ServerFrame] = []
         if not settled:
-            refusals: list[ServerFrame] = []
 
             async def timed(frame: ServerFrame) -> None:
                 if frame.seq is None:  # a refusal: numbered and recorded below, then sent
@@ -171,6 +179,12 @@ async def process_job(job: TurnJob, deps: WorkerDeps) -> TurnReport:
                         refusals.clear()
             for frame in _recorded_refusal(deps.sessions, key, refusals, job.request_id):
                 await sender(frame)
+        asked = (outcome is not None and bool(outcome.pending_interrupts)) or any(
+            isinstance(frame, InterruptFrame)
+            for frame in refusals  # a refusal re-sent the pending ones
+        )
+        if asked and codec_for(job.protocol).state_at_interrupts:
+            await _send_run_state(job, deps, key, sender)
     session = deps.sessions.get_state(key)
     if outcome is None and session is not None and session.is_expired(deps.sessions.now()):
         await asyncio.to_thread(deps.checkpointer.delete_thread, key)
@@ -178,6 +192,33 @@ async def process_job(job: TurnJob, deps: WorkerDeps) -> TurnReport:
     return TurnReport(
         outcome, time.monotonic() - started, first_token[0] if first_token else None, sender.stats, approved
     )
+
+
+def job_codec(job: TurnJob) -> FrameCodec:
+    """The codec of the job's connection, expecting the job's AG-UI run (if any)."""
+    codec = codec_for(job.protocol)
+    codec.begin_run(job.thread_id, job.run_id)
+    return codec
+
+
+def connection_codec(connections: ConnectionStore, connection_id: str) -> FrameCodec:
+    """The codec of another connection (a follower that resumed the thread), from its connection item."""
+    connection = connections.get(connection_id)
+    return codec_for(connection.protocol if connection is not None else None)
+
+
+async def _send_run_state(job: TurnJob, deps: WorkerDeps, key: str, sink: FrameSink) -> None:
+    """The thread's `state` after a turn that ended in interrupts, for AG-UI's snapshots before RUN_FINISHED.
+
+    If it cannot be read, the sender finishes the run without them when it closes.
+    """
+    try:
+        configurable = {"customer_id": job.customer_id}
+        state = await deps.runner.read_state(job.thread_id, key, configurable=configurable)
+    except Exception:
+        logger.exception("reading the state for AG-UI snapshots failed", extra={"thread_id": job.thread_id})
+        return
+    await sink(state)
 
 
 async def _send_state(
@@ -191,13 +232,15 @@ async def _send_state(
     except Exception:
         logger.exception("reading a thread's state failed", extra={"thread_id": job.thread_id})
         state = ErrorFrame(code=ErrorCode.INTERNAL_ERROR, message=STATE_FAILED, thread_id=job.thread_id)
-    async with ApiGatewaySender(deps.gateway(job.endpoint_url), job.connection_id) as sender:
+    async with ApiGatewaySender(
+        deps.gateway(job.endpoint_url), job.connection_id, codec=codec_for(job.protocol)
+    ) as sender:
         await sender(state)
     return TurnReport(None, time.monotonic() - started, None, sender.stats)
 
 
 async def _redelivered(
-    job: TurnJob, deps: WorkerDeps, key: str, sink: FrameSink
+    job: TurnJob, deps: WorkerDeps, key: str, sink: ApiGatewaySender
 ) -> tuple[bool, TurnOutcome | None]:
     """Settle a job an earlier attempt already ended, or whose run finished before the attempt died.
 
@@ -213,6 +256,9 @@ async def _redelivered(
     if record.status is not ThreadStatus.RUNNING:
         return False, None
     record = redelivery.raise_last_seq(record, deps.sessions, deps.frames)
+    if record.request_id == job.request_id and codec_for(job.protocol).protocol is not None:
+        # The attempt that died may have started the client's AG-UI run: go on with it, not again.
+        sink.prime(deps.frames.after(key, 0, record.turn_first_seq))
     state = await deps.runner.graph.aget_state(thread_config(key))
     if not redelivery.finished_run(record, state, job.request_id):
         return False, None
