@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 from chat_runtime.auth import TokenVerifier, mint_token
 from local_server import create_app
 from tests.browser.conftest import screenshot
+from tests.browser.test_graph_features import served
 from tests.browser.test_layout import inside
 from tests.support.live_server import serve
 
@@ -175,3 +176,46 @@ def test_signed_in_the_token_in_the_address_reaches_the_server(browser: Browser,
         ask(signed_in, "What is the status of order 1042?")
         expect(signed_in.locator(".msg.assistant .text")).to_contain_text("has shipped with UPS")
         context.close()
+
+
+def open_on(browser: Browser, frontend: str, page_url: str) -> Page:
+    page = browser.new_context(viewport=SIZES["phone"], is_mobile=True, has_touch=True).new_page()
+    page.set_default_timeout(20_000)
+    page.add_init_script(RECORD_STREAM)
+    page.goto(f"{frontend}/?server={quote(ws_address(page_url), safe='')}")
+    return page
+
+
+def test_a_question_gets_a_text_box_and_the_graph_gets_the_answer(
+    browser: Browser, frontend: str, request: pytest.FixtureRequest
+) -> None:
+    with served("question") as url:
+        page = open_on(browser, frontend, url)
+        ask(page, "hi")
+        card = page.locator(".card.question")
+        expect(card.locator(".what")).to_have_text("What is your name?")
+        card.get_by_label("Your answer").fill("Ada")
+        card.get_by_role("button", name="Answer").click()
+        expect(card.locator(".outcome")).to_have_text("Answered: Ada")
+        expect(page.locator(".msg.assistant .text")).to_have_text("Nice to meet you, Ada!")
+        assert_fits(page, SIZES["phone"])
+        screenshot(page, request)
+        page.context.close()
+
+
+def test_stop_ends_a_long_answer_midway(
+    browser: Browser, frontend: str, request: pytest.FixtureRequest
+) -> None:
+    with served("essay") as url:
+        page = open_on(browser, frontend, url)
+        ask(page, "write an essay")
+        stop = page.get_by_role("button", name="Stop")
+        expect(page.locator(".msg.assistant .text")).not_to_be_empty()
+        stop.click()
+        expect(page.locator(".note")).to_have_text("Stopped.")
+        expect(stop).to_be_hidden()
+        expect(page.locator(".msg.assistant")).not_to_have_class("msg assistant streaming")
+        expect(page.locator(".msg.assistant .text")).not_to_contain_text("word100.")  # stopped midway
+        expect(page.get_by_label("Message")).to_be_enabled()
+        screenshot(page, request)
+        page.context.close()
