@@ -70,6 +70,7 @@ export class WebSocketAgent extends AbstractAgent {
 
   private connection(): Promise<Socket> {
     if (this.socket?.readyState === OPEN) return Promise.resolve(this.socket);
+    if (this.socket) this.close(); // it closed under us (the server went away): open a new one
     this.opening ??= new Promise<Socket>((resolve, reject) => {
       const socket = openSocket(this.url, [AGUI_SUBPROTOCOL]);
       const onError = (): void => {

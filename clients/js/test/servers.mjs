@@ -20,9 +20,9 @@ function freePort() {
   });
 }
 
-/** Start `python -m <module>` with `env`; resolves to { url, stop } once /api/health answers. */
-export async function startServer(module = "local_server", env = {}) {
-  const port = await freePort();
+/** Start `python -m <module>` with `env` (on `port`, or a free one); resolves to { url, stop } once /api/health answers. */
+export async function startServer(module = "local_server", env = {}, port = undefined) {
+  port ??= await freePort();
   const child = spawn(PYTHON, ["-m", module, "--host", "127.0.0.1", "--port", String(port)], {
     cwd: ROOT,
     env: { ...process.env, ...env },
