@@ -171,6 +171,11 @@ def test_signed_in_the_token_in_the_address_reaches_the_server(browser: Browser,
         ask(refused, "What is the status of order 1042?")
         expect(refused.locator(".note.error")).to_contain_text("could not connect")  # no token: refused
         expect(refused.locator("#status")).to_have_text("Ready")
+        forged = context.new_page()
+        forged.goto(f"{frontend}/?server={address}#token=forged-token")
+        ask(forged, "What is the status of order 1042?")
+        expect(forged.locator(".note.error")).to_contain_text("could not connect")
+        expect(forged.locator("#log")).not_to_contain_text("forged-token")  # a token is never shown
         signed_in = context.new_page()
         signed_in.goto(f"{frontend}/?server={address}#token={mint_token(secret, 'alice', 'demo-customer')}")
         ask(signed_in, "What is the status of order 1042?")
@@ -210,12 +215,13 @@ def test_stop_ends_a_long_answer_midway(
         page = open_on(browser, frontend, url)
         ask(page, "write an essay")
         stop = page.get_by_role("button", name="Stop")
-        expect(page.locator(".msg.assistant .text")).not_to_be_empty()
+        essay = page.locator(".msg.assistant", has_text="word1")  # after the plan's message
+        expect(essay).to_have_count(1)
         stop.click()
         expect(page.locator(".note")).to_have_text("Stopped.")
         expect(stop).to_be_hidden()
-        expect(page.locator(".msg.assistant")).not_to_have_class("msg assistant streaming")
-        expect(page.locator(".msg.assistant .text")).not_to_contain_text("word100.")  # stopped midway
+        expect(essay).not_to_have_class("msg assistant streaming")
+        expect(essay).not_to_contain_text("word100.")  # stopped midway
         expect(page.get_by_label("Message")).to_be_enabled()
         screenshot(page, request)
         page.context.close()

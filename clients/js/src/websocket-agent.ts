@@ -75,7 +75,7 @@ export class WebSocketAgent extends AbstractAgent {
       const socket = openSocket(this.url, [AGUI_SUBPROTOCOL]);
       const onError = (): void => {
         this.opening = undefined;
-        reject(new Error(`could not connect to ${this.url}`));
+        reject(new Error(`could not connect to ${this.url.split("?")[0]}`)); // never the token
       };
       socket.addEventListener("open", () => {
         socket.removeEventListener("error", onError);
