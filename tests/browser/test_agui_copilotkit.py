@@ -73,7 +73,7 @@ def assert_fits(page: Page, viewport: ViewportSize) -> None:
 
 
 @pytest.mark.parametrize("size", sorted(SIZES))
-def test_copilotkit_asks_approves_a_cancel_and_streams_the_answer(
+def test_copilotkit_asks_and_approves_a_cancel(
     browser: Browser, frontend: str, size: str, request: pytest.FixtureRequest
 ) -> None:
     with serve(create_app()) as url:
