@@ -14,7 +14,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 LANGGRAPH_VENV := .tools/langgraph
 
-.PHONY: install run run-aws test lint build deploy deploy-params browser bench audit clean js-test
+.PHONY: install run run-aws test lint build deploy deploy-params browser bench audit clean js-test agui-frontend agui-copilotkit
 
 install: $(STAMP)
 
@@ -56,10 +56,41 @@ $(JS)/node_modules/.installed: $(JS)/package-lock.json
 	cd $(JS) && npm ci --no-audit --no-fund
 	@touch $@
 
-# The JavaScript clients: build, node tests against real servers, ag-ui-validate on the recorded AG-UI streams.
-js-test: install $(JS)/node_modules/.installed
+AGUI_FRONTEND := examples/agui_frontend
+AGUI_FRONTEND_PORT ?= 8002
+$(AGUI_FRONTEND)/node_modules/.installed: $(AGUI_FRONTEND)/package-lock.json
+	cd $(AGUI_FRONTEND) && npm ci --no-audit --no-fund
+	@touch $@
+
+AGUI_COPILOTKIT := examples/agui_copilotkit
+# --ignore-scripts: none of its packages needs an install script (esbuild's binary is an optional dependency),
+# and one of CopilotKit's (@scarf/scarf) only reports the install.
+$(AGUI_COPILOTKIT)/node_modules/.installed: $(AGUI_COPILOTKIT)/package-lock.json
+	cd $(AGUI_COPILOTKIT) && npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
+
+# The JavaScript clients: build, node tests against real servers, ag-ui-validate on the recorded AG-UI streams;
+# and the example frontends' bundles (on the package's build) that tests/browser/test_agui_*.py drive.
+js-test: install $(JS)/node_modules/.installed $(AGUI_FRONTEND)/node_modules/.installed \
+  $(AGUI_COPILOTKIT)/node_modules/.installed
 	cd $(JS) && rm -rf test/streams && npm run build && npm test
+	cd $(AGUI_FRONTEND) && npm run build
+	cd $(AGUI_COPILOTKIT) && npm run build
 	$(JS)/validate.sh
+
+# The AG-UI example frontend (docs/ag-ui.md), built and served as static files; `make run` serves the agent.
+agui-frontend: $(JS)/node_modules/.installed $(AGUI_FRONTEND)/node_modules/.installed
+	cd $(JS) && npm run build
+	cd $(AGUI_FRONTEND) && npm run build
+	@echo "AG-UI frontend: http://$(HOST):$(AGUI_FRONTEND_PORT)/?server=ws://$(HOST):$(PORT)/ws"
+	$(PYTHON) -m http.server --bind $(HOST) --directory $(AGUI_FRONTEND) $(AGUI_FRONTEND_PORT)
+
+# The same with CopilotKit's React chat (examples/agui_copilotkit), no CopilotKit Runtime.
+agui-copilotkit: $(JS)/node_modules/.installed $(AGUI_COPILOTKIT)/node_modules/.installed
+	cd $(JS) && npm run build
+	cd $(AGUI_COPILOTKIT) && npm run build
+	@echo "CopilotKit frontend: http://$(HOST):$(AGUI_FRONTEND_PORT)/?server=ws://$(HOST):$(PORT)/ws"
+	$(PYTHON) -m http.server --bind $(HOST) --directory $(AGUI_COPILOTKIT) $(AGUI_FRONTEND_PORT)
 
 $(SAM_VENV)/bin/sam: requirements/sam.txt
 	$(PYTHON) -m venv $(SAM_VENV)

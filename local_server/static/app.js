@@ -1,5 +1,5 @@
 // The chat page: conversations, streamed answers, tool calls, approval cards, errors, reconnect.
-import { Connection } from "./connection.js";
+import { LiveConnection } from "./client.js";
 import { SHOP, loadPageTexts } from "./page_texts.js";
 import { progressLine, progressOf } from "./progress.js";
 import { answerInputId, button, questionCard } from "./questions.js";
@@ -481,7 +481,7 @@ function resumeAll() {
 }
 
 const connect = () =>
-  new Connection({ url: state.settings.url, token: state.settings.token, onFrame, onStatus: setStatus, onOpen: resumeAll });
+  new LiveConnection({ url: state.settings.url, token: state.settings.token, onFrame, onStatus: setStatus, onOpen: resumeAll });
 let connection = connect();
 
 $("#composer").addEventListener("submit", (event) => {

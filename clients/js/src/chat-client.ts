@@ -1,5 +1,5 @@
 /** A client for the runtime's own `/ws` protocol: send, answer interrupts, cancel, reconnect with resume. */
-import WebSocket from "ws";
+import { openSocket, type Socket, text } from "./socket.js";
 
 export interface ServerFrame {
   type: string;
@@ -12,7 +12,7 @@ const TURN_ENDS = new Set(["message_complete", "error", "interrupt"]);
 
 /** One connection to `/ws`, remembering each thread's last `seq` so a reconnect skips what it saw. */
 export class ChatClient {
-  private socket: WebSocket | undefined;
+  private socket: Socket | undefined;
   private readonly lastSeq = new Map<string, number>();
   private readonly waiting: Array<(frame: ServerFrame) => void> = [];
   private readonly inbox: ServerFrame[] = [];
@@ -26,12 +26,12 @@ export class ChatClient {
   /** Open (or reopen) the connection. */
   async connect(): Promise<void> {
     const url = this.token ? `${this.url}${this.url.includes("?") ? "&" : "?"}token=${this.token}` : this.url;
-    const socket = new WebSocket(url);
+    const socket = openSocket(url);
     await new Promise<void>((resolve, reject) => {
-      socket.once("open", () => resolve());
-      socket.once("error", reject);
+      socket.addEventListener("open", () => resolve(), { once: true });
+      socket.addEventListener("error", () => reject(new Error(`could not connect to ${this.url}`)), { once: true });
     });
-    socket.on("message", (data) => this.receive(JSON.parse(data.toString()) as ServerFrame));
+    socket.addEventListener("message", ({ data }) => this.receive(JSON.parse(text(data)) as ServerFrame));
     this.socket = socket;
   }
 

@@ -1,7 +1,7 @@
 /** An AG-UI agent over one WebSocket: a RunAgentInput frame out, one JSON frame per AG-UI event back. */
 import { AbstractAgent, type AgentConfig, type BaseEvent, EventType, type RunAgentInput } from "@ag-ui/client";
 import { Observable } from "rxjs";
-import WebSocket from "ws";
+import { OPEN, openSocket, type Socket, text } from "./socket.js";
 
 export const AGUI_SUBPROTOCOL = "ag-ui";
 
@@ -12,11 +12,14 @@ export interface WebSocketAgentConfig extends AgentConfig {
 
 const TERMINAL = new Set<string>([EventType.RUN_FINISHED, EventType.RUN_ERROR]);
 
-/** Speaks AG-UI to the runtime's `/ws` (subprotocol `ag-ui`); one socket serves all of the agent's runs. */
+/**
+ * Speaks AG-UI to the runtime's `/ws` (subprotocol `ag-ui`); one socket serves all of the agent's runs.
+ * Runs in Node (with `ws`) and in browsers (with their own WebSocket).
+ */
 export class WebSocketAgent extends AbstractAgent {
   readonly url: string;
-  private socket: WebSocket | undefined;
-  private opening: Promise<WebSocket> | undefined;
+  private socket: Socket | undefined;
+  private opening: Promise<Socket> | undefined;
 
   constructor(config: WebSocketAgentConfig) {
     super(config);
@@ -26,13 +29,13 @@ export class WebSocketAgent extends AbstractAgent {
   /** Send `input` and stream the run's events until RUN_FINISHED or RUN_ERROR. */
   run(input: RunAgentInput): Observable<BaseEvent> {
     return new Observable<BaseEvent>((subscriber) => {
-      let socket: WebSocket | undefined;
-      const onMessage = (data: WebSocket.RawData): void => {
-        const event = JSON.parse(data.toString()) as BaseEvent & { threadId?: string; runId?: string };
+      let socket: Socket | undefined;
+      const onMessage = ({ data }: { data: unknown }): void => {
+        const event = JSON.parse(text(data)) as BaseEvent & { threadId?: string; runId?: string };
         if (event.type === EventType.RUN_STARTED && event.runId !== input.runId) return;
         subscriber.next(event);
         if (TERMINAL.has(event.type)) {
-          socket?.off("message", onMessage);
+          socket?.removeEventListener("message", onMessage);
           subscriber.complete();
         }
       };
@@ -40,14 +43,14 @@ export class WebSocketAgent extends AbstractAgent {
       this.connection()
         .then((open) => {
           socket = open;
-          open.on("message", onMessage);
-          open.once("close", onClose);
+          open.addEventListener("message", onMessage);
+          open.addEventListener("close", onClose, { once: true });
           open.send(JSON.stringify(input));
         })
         .catch((error: unknown) => subscriber.error(error));
       return () => {
-        socket?.off("message", onMessage);
-        socket?.off("close", onClose);
+        socket?.removeEventListener("message", onMessage);
+        socket?.removeEventListener("close", onClose);
       };
     });
   }
@@ -65,18 +68,21 @@ export class WebSocketAgent extends AbstractAgent {
     this.opening = undefined;
   }
 
-  private connection(): Promise<WebSocket> {
-    if (this.socket?.readyState === WebSocket.OPEN) return Promise.resolve(this.socket);
-    this.opening ??= new Promise<WebSocket>((resolve, reject) => {
-      const socket = new WebSocket(this.url, [AGUI_SUBPROTOCOL]);
-      socket.once("open", () => {
+  private connection(): Promise<Socket> {
+    if (this.socket?.readyState === OPEN) return Promise.resolve(this.socket);
+    if (this.socket) this.close(); // it closed under us (the server went away): open a new one
+    this.opening ??= new Promise<Socket>((resolve, reject) => {
+      const socket = openSocket(this.url, [AGUI_SUBPROTOCOL]);
+      const onError = (): void => {
+        this.opening = undefined;
+        reject(new Error(`could not connect to ${this.url.split("?")[0]}`)); // never the token
+      };
+      socket.addEventListener("open", () => {
+        socket.removeEventListener("error", onError);
         this.socket = socket;
         resolve(socket);
-      });
-      socket.once("error", (error) => {
-        this.opening = undefined;
-        reject(error);
-      });
+      }, { once: true });
+      socket.addEventListener("error", onError, { once: true });
     });
     return this.opening;
   }

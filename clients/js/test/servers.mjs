@@ -25,11 +25,12 @@ function freePort() {
 export const SERVERS = ["local_server", "local_server.emulator"];
 
 /**
- * Start `python -m <module>` with `env`; resolves to { url, token, stop } once /api/health answers.
- * The emulator checks tokens: `url` then carries the development token it prints (`token` alone too).
+ * Start `python -m <module>` with `env` (on `port`, or a free one); resolves to { url, token, stop } once
+ * /api/health answers. The emulator checks tokens: `url` then carries the development token it prints
+ * (`token` alone too).
  */
-export async function startServer(module = "local_server", env = {}) {
-  const port = await freePort();
+export async function startServer(module = "local_server", env = {}, port = undefined) {
+  port ??= await freePort();
   const child = spawn(PYTHON, ["-m", module, "--host", "127.0.0.1", "--port", String(port)], {
     cwd: ROOT,
     env: { ...process.env, ...env },
