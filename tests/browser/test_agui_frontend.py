@@ -19,6 +19,7 @@ from local_server import create_app
 from tests.browser.conftest import screenshot
 from tests.browser.test_graph_features import served
 from tests.browser.test_layout import inside
+from tests.support.aws_emulator import aws_path
 from tests.support.live_server import serve
 
 pytestmark = pytest.mark.browser
@@ -60,12 +61,16 @@ def frontend() -> Iterator[str]:
         yield url
 
 
-# The AWS path (`run-aws`) joins once the emulated gateway speaks AG-UI (the agui-aws branch).
-@pytest.fixture(params=["run"])
+@pytest.fixture(params=["run", "run-aws"])
 def server(request: pytest.FixtureRequest) -> Iterator[str]:
-    """The `/ws` address of each path the frontend is tested on."""
-    with serve(create_app()) as url:
-        yield ws_address(url + "/")
+    """The `/ws` address of each path the frontend is tested on: the local server, and the emulated API
+    Gateway in front of the real handlers (with the development token `make run-aws` prints)."""
+    if request.param == "run":
+        with serve(create_app()) as url:
+            yield ws_address(url + "/")
+        return
+    with aws_path(request.getfixturevalue("moto_server").url) as path:
+        yield ws_address(path.page_url())
 
 
 @pytest.fixture(params=sorted(SIZES))
