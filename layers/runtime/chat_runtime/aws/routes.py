@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from aws_lambda_powertools.utilities.parser import parse
@@ -36,6 +36,7 @@ from chat_runtime.aws.gateway import (
     post_frames,
 )
 from chat_runtime.aws.jobs import JobKind, TurnJob, enqueue
+from chat_runtime.aws.parallel import started
 from chat_runtime.aws.settings import AwsSettings
 from chat_runtime.control import CancelMode
 from chat_runtime.limits import DEFAULT_BURST, DEFAULT_FRAMES_PER_SECOND, rate_limited, token_expired
@@ -44,6 +45,7 @@ from chat_runtime.protocol import (
     ErrorCode,
     ErrorFrame,
     GetStateFrame,
+    InterruptResponseFrame,
     MessageFrame,
     ProtocolError,
     ResumeFrame,
@@ -51,7 +53,7 @@ from chat_runtime.protocol import (
     parse_client_frame,
 )
 from chat_runtime.replay import replay_frames
-from chat_runtime.sessions import ThreadStatus
+from chat_runtime.sessions import SessionRecord, ThreadStatus
 from chat_runtime.turn_rules import no_running_turn, turn_running
 
 logger = logging.getLogger(__name__)
@@ -190,22 +192,36 @@ def _on_client_frame(request: MessageEvent, endpoint: str, deps: RouteDeps) -> d
         post_frames(management_client(endpoint), connection_id, frames)
         return OK
 
-    connection = deps.connections.get(connection_id)
+    frame = parse_client_frame(_body(request))
+    # The session is read while the connection's frame is counted, under the principal API Gateway repeats
+    # from the authorizer; it is used only if the connection's own principal is the same.
+    granted = _granted_principal(request)
+    early = (
+        started(partial(deps.sessions.get_state, thread_key(frame.thread_id, granted)))
+        if granted and isinstance(frame, MessageFrame | InterruptResponseFrame | ResumeFrame)
+        else None
+    )
+    connection, allowed = deps.connections.count_frame(
+        connection_id, deps.frames_per_window, RATE_WINDOW_SECONDS, now=deps.clock()
+    )
     if connection is None:
         return reply(ErrorFrame(code=ErrorCode.INTERNAL_ERROR, message=RECONNECT))
     if connection.token_expired(deps.clock()):
         return reply(token_expired().to_frame())
-    if not deps.connections.allow_frame(
-        connection_id, deps.frames_per_window, RATE_WINDOW_SECONDS, now=deps.clock()
-    ):
+    if not allowed:
         return reply(rate_limited().to_frame())
-    frame = parse_client_frame(_body(request))
     if isinstance(frame, ProtocolError):
         logger.info("refused a frame", extra={"code": frame.code.value})
         return reply(frame.to_frame())
     key = thread_key(frame.thread_id, connection.principal)
+
+    def session() -> SessionRecord | None:
+        if early is not None and granted == connection.principal:
+            return early.result()
+        return deps.sessions.get_state(key)
+
     if isinstance(frame, ResumeFrame):
-        record = deps.sessions.get_state(key)
+        record = session()
         running = record is not None and record.status is ThreadStatus.RUNNING
         if running:  # the worker continues on this connection, with what follows the replay
             deps.sessions.set_follower(key, connection_id)
@@ -231,7 +247,7 @@ def _on_client_frame(request: MessageEvent, endpoint: str, deps: RouteDeps) -> d
     if isinstance(frame, GetStateFrame):
         enqueue_surely(deps.sqs, deps.queue_url, job)
         return OK
-    record = deps.sessions.get_state(key)
+    record = session()
     running = record is not None and record.status is ThreadStatus.RUNNING
     if running and isinstance(frame, MessageFrame) and frame.multitask_strategy != "enqueue":
         if frame.multitask_strategy == "reject":
@@ -249,6 +265,12 @@ def _on_client_frame(request: MessageEvent, endpoint: str, deps: RouteDeps) -> d
     enqueue_surely(deps.sqs, deps.queue_url, job)
     logger.info("queued a turn", extra={"thread_id": frame.thread_id, "connection_id": connection_id})
     return OK
+
+
+def _granted_principal(request: MessageEvent) -> str | None:
+    """The principal the `$connect` authorizer granted, as API Gateway repeats it on every message event."""
+    principal = (request.request_context.authorizer or {}).get("principal")
+    return principal if isinstance(principal, str) and principal else None
 
 
 def replayed_up_to(replayed: list[ServerFrame], after_seq: int) -> int:
