@@ -7,11 +7,13 @@ worker, or the SQS event source that hands the job over), its table, and when it
 model's calls are marked where LangChain's callback manager starts them, and each DynamoDB read of a
 checkpoint where `DynamoDBSaver.get_tuple` runs.
 
-Printed per turn: the call sequence; the sequential round trips before the model's first call (calls that
+Each of a turn on a new thread, a follow-up on it, and a follow-up on a worker that never saw the thread
+(another Lambda container: its remembered checkpoints dropped) runs five times. Printed per kind of turn:
+the call sequence of its first run; the sequential round trips before the model's first call (calls that
 overlap in time count once); DynamoDB requests (route handler + worker); checkpoint reads; and whether a
 frame-log write precedes the worker's first `PostToConnection`. Each figure is printed next to the figure
-measured before this benchmark existed (issue 19) and the target.
-Run: `python -m bench.critical_path [--quick]` (`--quick` runs the same single turns: they are already small).
+measured before issue 19's changes and the target (median, and range, of the runs).
+Run: `python -m bench.critical_path [--quick]` (`--quick`: one run of each).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import botocore.client
 from moto import mock_aws
 
 from bench.common import quick, table
-from chat_runtime.aws import gateway, routes
+from chat_runtime.aws import gateway, routes, worker
 from local_server.stack import create_stack
 from support_agent.orders.dynamodb import DynamoDBOrderStore
 from support_agent.orders.store import load_demo_orders
@@ -222,8 +224,13 @@ def sequence_table(title: str, events: list[Event]) -> str:
     return table(title, ["#", "by", "call", "table", "at (ms)", "took (ms)", ""], rows)
 
 
-def run() -> dict[str, list[Event]]:
-    """One turn on a new thread, then one on the same thread, recorded."""
+SCENARIOS = ("new thread", "existing thread", "existing thread, another worker")
+REPEATS = 5
+
+
+def run(repeats: int) -> dict[str, list[list[Event]]]:
+    """Turns on new threads, follow-ups on one thread, and follow-ups that find a worker which never saw
+    the thread (its remembered checkpoints dropped, as in another Lambda container), each recorded."""
     os.environ.update(
         {
             "AWS_ACCESS_KEY_ID": "testing",
@@ -235,7 +242,7 @@ def run() -> dict[str, list[Event]]:
             "POWERTOOLS_LOG_LEVEL": "WARNING",
         }
     )
-    recorded: dict[str, list[Event]] = {}
+    recorded: dict[str, list[list[Event]]] = {name: [] for name in SCENARIOS}
     with mock_aws():
         session = boto3.Session(region_name=REGION)
         stack = create_stack(session, "critpath")
@@ -263,22 +270,37 @@ def run() -> dict[str, list[Event]]:
             connection = deployment.connect()
             warm = deployment.turn(connection, {"type": "message", "thread_id": "warm", "content": "hello"})
             assert warm[-1]["type"] == "message_complete", warm[-1]
-            for name in ("new thread", "existing thread"):
-                recorder.events = []
-                frames = deployment.turn(
-                    connection, {"type": "message", "thread_id": "critical", "content": QUESTION}
-                )
-                assert frames[-1]["type"] == "message_complete", frames[-1]
-                recorded[name] = recorder.events
+            for index in range(repeats):
+                for name in SCENARIOS:
+                    if name.endswith("another worker"):
+                        latest = worker.default_worker_deps().latest
+                        assert latest is not None
+                        latest.release(f"user-123#critical-{index}")
+                        latest.trust(f"user-123#critical-{index}", None)  # forgets it
+                    recorder.events = []
+                    frames = deployment.turn(
+                        connection,
+                        {"type": "message", "thread_id": f"critical-{index}", "content": QUESTION},
+                    )
+                    assert frames[-1]["type"] == "message_complete", frames[-1]
+                    recorded[name].append(recorder.events)
     return recorded
 
 
+def spread(values: list[Any]) -> str:
+    """The median, and the range when the runs differ."""
+    if isinstance(values[0], str):
+        return "/".join(sorted(set(values)))
+    low, high, middle = min(values), max(values), sorted(values)[len(values) // 2]
+    return str(middle) if low == high else f"{middle} ({low}-{high})"
+
+
 def main() -> None:
-    quick()  # the same two turns either way
-    recorded = run()
-    for name, events in recorded.items():
-        print(sequence_table(f"AWS calls of one simple turn, {name} (in order)", events))
-        counted = figures(events)
+    repeats = 1 if quick() else REPEATS
+    recorded = run(repeats)
+    for name, runs in recorded.items():
+        print(sequence_table(f"AWS calls of one simple turn, {name} (in order)", runs[0]))
+        counted = figures(runs[0])
         print(
             f"{name}: {counted.round_trips} sequential round trips before the model "
             f"({counted.route_trips} route handler, {counted.worker_trips} worker); DynamoDB writes by the "
@@ -291,21 +313,23 @@ def main() -> None:
         "checkpoint_reads": "checkpoint reads per turn",
         "log_first": "a frame-log write before the first PostToConnection",
     }
-    new, existing = (figures(recorded[name]) for name in ("new thread", "existing thread"))
+    per_run = {name: [figures(events) for events in runs] for name, runs in recorded.items()}
     for key, label in labels.items():
         before_new, before_existing = BEFORE[key]
+        now = [spread([getattr(f, key) for f in per_run[name]]) for name in SCENARIOS]
         rows.append(
             [
                 label,
-                f"{before_new} -> {getattr(new, key)}",
-                f"{before_existing} -> {getattr(existing, key)}",
+                f"{before_new} -> {now[0]}",
+                f"{before_existing} -> {now[1]}",
+                f"{before_existing} -> {now[2]}",
                 TARGETS[key],
             ]
         )
     print(
         table(
-            "Critical path, before -> now",
-            ["figure", "new thread", "existing thread", "target"],
+            f"Critical path, before -> now (median of {repeats}, range)",
+            ["figure", "new thread", "existing thread", "existing thread, another worker", "target"],
             rows,
         )
     )

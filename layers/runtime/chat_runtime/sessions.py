@@ -110,6 +110,8 @@ class SessionRecord:
         ended_requests: The latest requests whose turn end (or refusal) was recorded, newest last: a
             redelivered job found here has already said its last word.
         ending: The frames that ended the latest tracked turn (its terminal frame, numbered), as sent.
+        checkpoint_id: The thread's latest checkpoint as the turn that just ended left it, when the runtime
+            knows it (AWS); any change of status forgets it (see `chat_runtime.checkpoint_cache`).
     """
 
     thread_id: str
@@ -124,6 +126,7 @@ class SessionRecord:
     request_id: str | None = None
     ended_requests: tuple[str, ...] = ()
     ending: tuple[str, ...] = ()
+    checkpoint_id: str | None = None
 
     def transition(
         self, status: ThreadStatus, pending_interrupts: tuple[PendingInterrupt, ...] = ()
@@ -133,7 +136,7 @@ class SessionRecord:
             raise IllegalTransition(f"thread {self.thread_id}: {self.status} -> {status} is not allowed")
         if (status is ThreadStatus.AWAITING_APPROVAL) != bool(pending_interrupts):
             raise IllegalTransition("a thread awaits approval exactly when it has pending interrupts")
-        return replace(self, status=status, pending_interrupts=pending_interrupts)
+        return replace(self, status=status, pending_interrupts=pending_interrupts, checkpoint_id=None)
 
     def is_expired(self, now: float) -> bool:
         """Whether a frame arriving at `now` finds this session expired (TTL 0: any later frame)."""

@@ -4,6 +4,7 @@ Item: `thread_id` (partition key), `status`, `pending_interrupts` (JSON), `owner
 `last_active_at`, `expires_at`, and `ttl` (DynamoDB TTL): `expires_at` plus a grace period, so an expired
 thread stays known as expired (never silently restarted) for longer than its checkpoints live. A client that
 resumes a running turn sets `follower` (its connection) and then `follower_after` (the last `seq` replayed).
+`checkpoint_id` is the thread's latest checkpoint as its last turn left it (`chat_runtime.checkpoint_cache`).
 """
 
 from __future__ import annotations
@@ -81,7 +82,8 @@ class DynamoDBSessionManager:
             # A cancel mark belongs to the turn it was set for: any new state of the thread removes it.
             UpdateExpression="SET "
             + ", ".join(f"{alias} = :v{index}" for index, alias in enumerate(names))
-            + " REMOVE cancel_mode, cancel_turn",
+            + " REMOVE cancel_mode, cancel_turn"
+            + ("" if stored.checkpoint_id else ", checkpoint_id"),
             ExpressionAttributeNames=names,
             ExpressionAttributeValues={f":v{index}": value for index, value in enumerate(fields.values())},
         )
@@ -213,6 +215,8 @@ def _item(record: SessionRecord) -> dict[str, Any]:
         item["owner"] = {"S": record.owner}
     if record.request_id is not None:
         item["request_id"] = {"S": record.request_id}
+    if record.checkpoint_id:
+        item["checkpoint_id"] = {"S": record.checkpoint_id}
     return item
 
 
@@ -234,4 +238,5 @@ def _record(item: dict[str, Any]) -> SessionRecord:
         request_id=item.get("request_id", {}).get("S"),
         ended_requests=tuple(json.loads(item.get("ended_requests", {}).get("S", "[]"))),
         ending=tuple(json.loads(item.get("ending", {}).get("S", "[]"))),
+        checkpoint_id=item.get("checkpoint_id", {}).get("S"),
     )
