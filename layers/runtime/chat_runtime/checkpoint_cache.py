@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -63,6 +64,7 @@ class LatestCheckpoints(BaseCheckpointSaver[Any]):
         self._reads: dict[str, asyncio.Task[CheckpointTuple | None]] = {}
         # Checkpoints that writes were stored against (LangGraph may store them before the checkpoint).
         self._written: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._lock = threading.Lock()
         self.hits = 0
 
     # ------------------------------------------------------------ what the worker calls
@@ -205,10 +207,11 @@ class LatestCheckpoints(BaseCheckpointSaver[Any]):
     # ------------------------------------------------------------ what is remembered
 
     def _remember(self, thread_id: str, remembered: _Remembered) -> None:
-        self._threads[thread_id] = remembered
-        self._threads.move_to_end(thread_id)
-        while len(self._threads) > MAX_THREADS_REMEMBERED:
-            self._threads.popitem(last=False)
+        with self._lock:  # the emulator runs jobs of different threads at once
+            self._threads[thread_id] = remembered
+            self._threads.move_to_end(thread_id)
+            while len(self._threads) > MAX_THREADS_REMEMBERED:
+                self._threads.popitem(last=False)
 
     def _remember_put(
         self,
@@ -268,9 +271,10 @@ class LatestCheckpoints(BaseCheckpointSaver[Any]):
 
     def _forget_written(self, config: RunnableConfig) -> None:
         configurable = config.get("configurable", {})
-        self._written[(str(configurable.get("thread_id")), str(configurable.get("checkpoint_id")))] = None
-        while len(self._written) > MAX_THREADS_REMEMBERED:
-            self._written.popitem(last=False)
+        with self._lock:
+            self._written[(str(configurable.get("thread_id")), str(configurable.get("checkpoint_id")))] = None
+            while len(self._written) > MAX_THREADS_REMEMBERED:
+                self._written.popitem(last=False)
         found = self._threads.get(str(configurable.get("thread_id")))
         if found is not None and configurable.get("checkpoint_id") == found.checkpoint_id:
             self._threads.pop(str(configurable["thread_id"]), None)
