@@ -218,22 +218,25 @@ def test_a_turn_another_worker_ran_meanwhile_is_not_lost(
 
 
 def test_a_turn_that_died_is_never_answered_from_memory(deployment: Deployment) -> None:
-    """A turn that died after writing its checkpoint leaves the session `running`: the next attempt reads
-    the checkpoint from DynamoDB, whatever this worker remembers."""
+    """Worker B's attempt dies after writing its checkpoint, leaving the session `running`: worker A, which
+    remembers the checkpoint before it, reads the thread from DynamoDB for the redelivery."""
     connection = deployment.connect()
     ask = {"type": "message", "thread_id": "died", "content": "What is the status of order 1042?"}
     assert deployment.turn(connection, ask)[-1]["type"] == "message_complete"
-    deps = worker.default_worker_deps()
-    assert deps.latest is not None
-    killed = Fault(deps.sessions.client, "UpdateItem", ends_turn, WorkerKilled)
+    worker_a = worker.default_worker_deps()
+    worker_b = worker.WorkerDeps.from_settings(AwsSettings.from_environment())
+    killed = Fault(worker_b.sessions.client, "UpdateItem", ends_turn, WorkerKilled)
     assert deployment.send(connection, {**ask, "content": "When will it arrive?"})
     job = TurnJob.model_validate_json(queued_record(deployment)["body"])
     with pytest.raises(WorkerKilled):
-        asyncio.run(worker.process_job(job, deps))
+        asyncio.run(worker.process_job(job, worker_b))
     killed.active = False
-    session = deps.sessions.get_state("user-123#died")
+    session = worker_a.sessions.get_state("user-123#died")
     assert session is not None and session.status.value == "running" and session.checkpoint_id is None
-    asyncio.run(worker.process_job(job, deps))  # the redelivery: the run had finished, it is reported
+    deployment.new_frames(connection)  # what B streamed before it died
+    asyncio.run(worker.process_job(job, worker_a))  # the redelivery: B's run had finished, it is reported
+    reported = deployment.new_frames(connection)
+    assert [f["type"] for f in reported] == ["token", "message_complete"], reported  # not run again
     assert human_messages("died") == [ask["content"], "When will it arrive?"]
     third = deployment.turn(connection, {**ask, "content": "Thanks"})
     assert third[-1]["type"] == "message_complete"
