@@ -146,7 +146,7 @@ $(LANGGRAPH_VENV)/bin/langgraph: requirements/bench.txt layers/runtime/requireme
 	$(LANGGRAPH_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/bench.txt
 	@touch $@
 
-BENCHMARKS := turn_overhead concurrency sender dynamodb_cost bedrock_cost run_aws follow_up cold_start faults retries cancel
+BENCHMARKS := turn_overhead concurrency sender critical_path dynamodb_cost delta_channel bedrock_cost run_aws follow_up cold_start faults retries cancel
 # Every benchmark, side by side with its baseline; figures go to docs/performance.md. Each one runs even if
 # an earlier one failed; the failed ones are named at the end. BENCH_ARGS=--quick: a smoke run on tiny settings.
 BENCH_ARGS ?=

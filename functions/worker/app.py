@@ -1,4 +1,5 @@
-"""The agent worker: runs turns queued on the SQS FIFO queue, one thread's turns in order, each once.
+"""The agent worker: runs turns queued on the SQS FIFO queue, one thread's turns in order, each once
+(`chat_runtime.aws.worker.make_job_runner` says why no idempotency record is needed).
 
 With SnapStart the graph, the saver and the clients are built during init, so the snapshot holds them and a
 new worker restores them instead of importing LangGraph and compiling the graph (docs/performance.md).
@@ -14,14 +15,13 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from chat_runtime.aws.worker import default_job_runner, default_worker_deps, idempotency_config
+from chat_runtime.aws.worker import default_job_runner, default_worker_deps
 from chat_runtime.model_keys import load_model_api_key
 
 logger = Logger()
 copy_config_to_registered_loggers(source_logger=logger, include={"chat_runtime", "support_agent"})
 tracer = Tracer()
 metrics = Metrics()
-idempotency = idempotency_config()
 load_model_api_key()  # before the model is built (with SnapStart: before the snapshot; rotate by redeploying)
 if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
     default_worker_deps()
@@ -30,14 +30,13 @@ if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
     logger.append_keys(message_group=record.attributes.message_group_id)
-    default_job_runner(metrics, idempotency)(record.body)
+    default_job_runner(metrics)(record.body)
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    idempotency.register_lambda_context(context)
     return process_partial_response(
         event=event,
         record_handler=record_handler,

@@ -181,3 +181,40 @@ async def test_after_a_resume_only_frames_past_the_replay_go_to_the_follower(cli
         await sink(MessageCompleteFrame(thread_id="t", seq=6))  # the sender closes before the replay ends
     await done
     assert [(f["seq"], f.get("content")) for f in read_frames("new")] == [(5, "w5 "), (6, None)]
+
+
+async def test_a_first_frame_posted_before_it_was_logged_reaches_a_client_whose_replay_missed_it(
+    client: Any,
+) -> None:
+    """The first post reached the old connection just before it closed; the client resumed on a new one
+    while that frame was not yet in the log, so its replay lacked it: the sender sends it there."""
+    from botocore.exceptions import ClientError
+
+    from chat_runtime.aws.dynamodb_sessions import Follower
+
+    logged: list[list[int]] = []
+    closed = [False]
+
+    class ClosingAfterTheFirstPost:
+        def post_to_connection(self, ConnectionId: str, Data: bytes) -> Any:
+            if ConnectionId == "old" and closed[0]:
+                error = {"Error": {"Code": "GoneException"}, "ResponseMetadata": {"HTTPStatusCode": 410}}
+                raise ClientError(error, "PostToConnection")
+            closed[0] = ConnectionId == "old"
+            return client.post_to_connection(ConnectionId=ConnectionId, Data=Data)
+
+    async with ApiGatewaySender(
+        ClosingAfterTheFirstPost(),
+        "old",
+        record=lambda frames: logged.append([f.seq or 0 for f in frames]),
+        follower=lambda: Follower("new", caught_up_to=0),  # its replay held nothing of this turn
+        post_first_then_log=True,
+    ) as sink:
+        await sink(ToolCallFrame(thread_id="t", tool="t", args={}, agent="a", call_id="c", seq=1))
+        await asyncio.sleep(0.1)
+        assert logged == []  # posted, not yet logged
+        await sink(token("w2 ").model_copy(update={"seq": 2}))
+        await sink(MessageCompleteFrame(thread_id="t", seq=3))
+    assert [f["seq"] for f in read_frames("old")] == [1]
+    assert [f["seq"] for f in read_frames("new")] == [1, 2, 3]
+    assert sorted(seq for batch in logged for seq in batch) == [1, 2, 3]  # every frame logged in the end

@@ -23,6 +23,12 @@ EXPECTED = {
     "turn_overhead": ["Throughput (turns/s)"],
     "concurrency": ["errors: 0"],
     "sender": ["API Gateway sender: 30 tokens"],
+    "critical_path": [
+        "Critical path, before -> now",
+        "existing thread, another worker",
+        "AWS calls of one simple turn, existing thread",
+    ],
+    "delta_channel": ["DeltaChannel on DynamoDBSaver, durability=exit, turns 1..5"],
     "dynamodb_cost": ["USD for 1,000 three-turn conversations"],
     "bedrock_cost": ["Bedrock cost at list price"],
     "run_aws": ["run-aws / run, median turn"],

@@ -64,6 +64,8 @@ class Deployment:
         self.handlers = {folder: load_handler_module(folder) for folder in FUNCTIONS}
         self.iam = IamGuard(Resolver(stack, extra_refs={"WebSocketApi": API_ID}))
         self._seen: dict[str, int] = {}
+        self.granted: dict[str, dict[str, Any]] = {}
+        """What the authorizer granted each connection: API Gateway repeats it on its message events."""
 
     def connect(
         self,
@@ -76,6 +78,7 @@ class Deployment:
         identity = {"principalId": principal, "principal": principal, "customer_id": customer_id}
         response = self.invoke("connect", event("connect", connectionId=connection_id, authorizer=identity))
         assert response == {"statusCode": 200}
+        self.granted[connection_id] = identity
         return connection_id
 
     def disconnect(self, connection_id: str) -> None:
@@ -96,6 +99,8 @@ class Deployment:
             requestId=str(uuid.uuid4()),
             messageId=str(uuid.uuid4()),
         )
+        if connection_id in self.granted:
+            request["requestContext"]["authorizer"] = dict(self.granted[connection_id])
         request["body"] = text
         return self.invoke(folder, request)
 

@@ -112,6 +112,8 @@ class SessionRecord:
         ending: The frames that ended the latest tracked turn (its terminal frame, numbered), as sent.
         needs_recovery: The latest turn failed every delivery (AWS: the dead-letter function settled it):
             how far it got is only in the checkpoint, so the next turn rebuilds the session from there.
+        checkpoint_id: The thread's latest checkpoint as the turn that just ended left it, when the runtime
+            knows it (AWS); any change of status forgets it (see `chat_runtime.checkpoint_cache`).
     """
 
     thread_id: str
@@ -127,6 +129,7 @@ class SessionRecord:
     ended_requests: tuple[str, ...] = ()
     ending: tuple[str, ...] = ()
     needs_recovery: bool = False
+    checkpoint_id: str | None = None
 
     def transition(
         self, status: ThreadStatus, pending_interrupts: tuple[PendingInterrupt, ...] = ()
@@ -136,7 +139,7 @@ class SessionRecord:
             raise IllegalTransition(f"thread {self.thread_id}: {self.status} -> {status} is not allowed")
         if (status is ThreadStatus.AWAITING_APPROVAL) != bool(pending_interrupts):
             raise IllegalTransition("a thread awaits approval exactly when it has pending interrupts")
-        return replace(self, status=status, pending_interrupts=pending_interrupts)
+        return replace(self, status=status, pending_interrupts=pending_interrupts, checkpoint_id=None)
 
     def is_expired(self, now: float) -> bool:
         """Whether a frame arriving at `now` finds this session expired (TTL 0: any later frame)."""

@@ -6,7 +6,7 @@ Callers guarantee that turns of one thread reach `TurnRunner.handle` one at a ti
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -38,6 +38,8 @@ class TurnRunner:
         max_turn_seconds: A turn running longer is stopped with `turn_timeout` (None: no limit).
         max_threads_per_owner: How many threads one authenticated principal may have (None: no limit).
         frame_log: Where turns' numbered frames are kept for replay (None: frames are numbered, not kept).
+        latest_checkpoint: The id of a thread's latest checkpoint when the saver knows it without reading
+            (by the thread's storage key), recorded in the session at each turn's end (None: not recorded).
     """
 
     graph: TurnGraph
@@ -46,6 +48,7 @@ class TurnRunner:
     max_turn_seconds: float | None = DEFAULT_MAX_TURN_SECONDS
     max_threads_per_owner: int | None = DEFAULT_MAX_THREADS_PER_OWNER
     frame_log: FrameLog | None = None
+    latest_checkpoint: Callable[[str], str | None] | None = None
 
     def __post_init__(self) -> None:
         scope_checkpoints(self.graph)
@@ -59,6 +62,7 @@ class TurnRunner:
         owner: str | None = None,
         control: TurnControl | None = None,
         request_id: str | None = None,
+        read_session: Callable[[str], SessionRecord | None] | None = None,
     ) -> TurnOutcome | None:
         """Admit `frame`, run its turn and store the thread's new status.
 
@@ -70,13 +74,15 @@ class TurnRunner:
             control: Lets the transport cancel the turn while it runs.
             request_id: The transport's id of the request (AWS: API Gateway's). When given, the turn's
                 ending is sent only once the session records it together with this id.
+            read_session: How to read the thread's session (default: from `sessions`); the AWS worker
+                passes the one it has just read, so that a turn reads its session once.
 
         Returns:
             The turn's outcome, or None when the frame was refused.
         """
         thread_id = frame.thread_id
         key = thread_key(thread_id, owner)
-        record = self.sessions.get_state(key)
+        record = (read_session or self.sessions.get_state)(key)
         if (
             record is not None
             and (record.status is ThreadStatus.RUNNING or record.needs_recovery)
@@ -114,7 +120,11 @@ class TurnRunner:
             extras=frozenset(frame.stream),
         )
         status = ThreadStatus.AWAITING_APPROVAL if outcome.pending_interrupts else ThreadStatus.IDLE
-        finished = replace(running.transition(status, outcome.pending_interrupts), last_seq=numbered.last_seq)
+        finished = replace(
+            running.transition(status, outcome.pending_interrupts),
+            last_seq=numbered.last_seq,
+            checkpoint_id=self.latest_checkpoint(key) if self.latest_checkpoint is not None else None,
+        )
         if request_id is not None:
             finished = ended(finished, request_id, tuple(encode_frame(f) for f in numbered.held))
         self.sessions.touch(finished)

@@ -11,6 +11,7 @@ numbers for refusals with an atomic increment (`reserve_seq`), and the worker's 
 function's refusals store it only if it is still the value they numbered after. `recover` (set by the
 dead-letter function's `settle`) says the last turn's end is unknown: the next turn rebuilds the session from
 the checkpoint, and route handlers leave every decision on the thread to the worker.
+`checkpoint_id` is the thread's latest checkpoint as its last turn left it (`chat_runtime.checkpoint_cache`).
 """
 
 from __future__ import annotations
@@ -100,7 +101,8 @@ class DynamoDBSessionManager:
                 # and so does the recovery it needed.
                 UpdateExpression="SET "
                 + ", ".join(f"{alias} = :v{index}" for index, alias in enumerate(names))
-                + " REMOVE cancel_mode, cancel_turn, recover",
+                + " REMOVE cancel_mode, cancel_turn, recover"
+                + ("" if stored.checkpoint_id else ", checkpoint_id"),
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
                 **condition,
@@ -148,7 +150,7 @@ class DynamoDBSessionManager:
                 Key={"thread_id": {"S": record.thread_id}},
                 UpdateExpression="SET #status = :status, pending_interrupts = :pending, last_seq = :seq, "
                 "ended_requests = :ended, ending = :ending, recover = :true "
-                "REMOVE cancel_mode, cancel_turn, follower, follower_after",
+                "REMOVE cancel_mode, cancel_turn, follower, follower_after, checkpoint_id",
                 ConditionExpression="#status = :running AND request_id = :request AND last_seq = :previous",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
@@ -311,6 +313,8 @@ def _item(record: SessionRecord) -> dict[str, Any]:
         item["owner"] = {"S": record.owner}
     if record.request_id is not None:
         item["request_id"] = {"S": record.request_id}
+    if record.checkpoint_id:
+        item["checkpoint_id"] = {"S": record.checkpoint_id}
     return item
 
 
@@ -333,4 +337,5 @@ def _record(item: dict[str, Any]) -> SessionRecord:
         ended_requests=tuple(json.loads(item.get("ended_requests", {}).get("S", "[]"))),
         ending=tuple(json.loads(item.get("ending", {}).get("S", "[]"))),
         needs_recovery=bool(item.get("recover", {}).get("BOOL", False)),
+        checkpoint_id=item.get("checkpoint_id", {}).get("S"),
     )

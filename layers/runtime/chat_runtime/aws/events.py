@@ -8,6 +8,8 @@ handlers read (the connection, the request id, where to post back, and the body)
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -20,6 +22,8 @@ class MessageRequestContext(BaseModel):
     request_id: str = Field(alias="requestId", min_length=1)
     domain_name: str = Field(alias="domainName", min_length=1)
     stage: str = Field(alias="stage", min_length=1)
+    authorizer: dict[str, Any] | None = Field(None, alias="authorizer")
+    """What the `$connect` authorizer granted; API Gateway repeats it on every message of the connection."""
 
 
 class MessageEvent(BaseModel):

@@ -6,8 +6,8 @@ The worker asks three questions of a job's thread before it runs the job:
   recorded: the redelivery says nothing more, except that an ending the attempt recorded but never wrote to
   the frame log (it died in between) is logged and sent now.
 - Did an attempt die mid-turn (the session still says `running`)? Then its numbered frames may be in the
-  frame log beyond the session's `last_seq`: the session's `last_seq` is raised past them, so no `seq` is
-  handed out twice.
+  frame log beyond the session's `last_seq`, and its first frame may have been posted before it was logged:
+  the session's `last_seq` is raised past both, so no `seq` is handed out twice.
 - Did that attempt belong to this very request, and did the graph finish its run (a checkpoint newer than
   the turn's start)? Then the run is not repeated (an approved action has run, a message has its answer):
   the outcome is read from the checkpoint and reported.
@@ -47,8 +47,10 @@ def recorded_ending(record: SessionRecord, frames: DynamoDBFrameLog, key: str) -
 def raise_last_seq(
     record: SessionRecord, sessions: DynamoDBSessionManager, frames: DynamoDBFrameLog
 ) -> SessionRecord:
-    """After a turn died: the session's `last_seq` past every frame that turn logged (stored)."""
-    highest = frames.highest_seq(record.thread_id)
+    """After a turn died: the session's `last_seq` past every frame that turn logged (stored), and past its
+    first frame, which the worker posts before logging it (`ApiGatewaySender(post_first_then_log=True)`)."""
+    first = record.turn_first_seq if record.status is ThreadStatus.RUNNING else 0
+    highest = max(frames.highest_seq(record.thread_id), first)
     if highest <= record.last_seq:
         return record
     logger.info("a turn died after frame %d; numbering continues after it", highest)

@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from aws_lambda_powertools.utilities.parser import parse
@@ -37,6 +37,7 @@ from chat_runtime.aws.gateway import (
     post_texts,
 )
 from chat_runtime.aws.jobs import JobKind, TurnJob, enqueue
+from chat_runtime.aws.parallel import started
 from chat_runtime.aws.settings import AwsSettings
 from chat_runtime.control import CancelMode
 from chat_runtime.limits import DEFAULT_BURST, DEFAULT_FRAMES_PER_SECOND, rate_limited, token_expired
@@ -45,13 +46,15 @@ from chat_runtime.protocol import (
     ErrorCode,
     ErrorFrame,
     GetStateFrame,
+    InterruptResponseFrame,
     MessageFrame,
     ProtocolError,
     ResumeFrame,
     ServerFrame,
+    parse_client_frame,
 )
 from chat_runtime.replay import replay_frames
-from chat_runtime.sessions import ThreadStatus
+from chat_runtime.sessions import SessionRecord, ThreadStatus
 from chat_runtime.turn_rules import no_running_turn, turn_running
 
 logger = logging.getLogger(__name__)
@@ -230,23 +233,42 @@ def _on_client_frame(request: MessageEvent, endpoint: str, deps: RouteDeps) -> d
     def refuse(key: str, error: ServerFrame, *resend: ServerFrame) -> dict[str, Any]:
         return reply(numbered_refusal(deps, key, error), *resend)
 
-    connection = deps.connections.get(connection_id)
+    body = _body(request)
+    # The session is read while the connection's frame is counted, under the principal API Gateway repeats
+    # from the authorizer; it is used only if it is the connection's own principal's and the frame's thread
+    # (the same storage key). Our protocol's parse names the thread early; an AG-UI RunAgentInput is decoded
+    # only once the connection's protocol is known, and its session is read then.
+    peeked = parse_client_frame(body)
+    granted = _granted_principal(request)
+    early_key = (
+        thread_key(peeked.thread_id, granted)
+        if granted and isinstance(peeked, MessageFrame | InterruptResponseFrame | ResumeFrame)
+        else None
+    )
+    early = started(partial(deps.sessions.get_state, early_key)) if early_key else None
+    connection, allowed = deps.connections.count_frame(
+        connection_id, deps.frames_per_window, RATE_WINDOW_SECONDS, now=deps.clock()
+    )
     if connection is None:
         return reply(ErrorFrame(code=ErrorCode.INTERNAL_ERROR, message=RECONNECT))
     codec = codec_for(connection.protocol)
     if connection.token_expired(deps.clock()):
         return reply(token_expired().to_frame())
-    if not deps.connections.allow_frame(
-        connection_id, deps.frames_per_window, RATE_WINDOW_SECONDS, now=deps.clock()
-    ):
+    if not allowed:
         return reply(rate_limited().to_frame())
-    frame = codec.decode(_body(request))
+    frame = codec.decode(body)
     if isinstance(frame, ProtocolError):
         logger.info("refused a frame", extra={"code": frame.code.value})
         return reply(frame.to_frame())
     key = thread_key(frame.thread_id, connection.principal)
+
+    def session() -> SessionRecord | None:
+        if early is not None and early_key == key:
+            return early.result()
+        return deps.sessions.get_state(key)
+
     if isinstance(frame, ResumeFrame):
-        record = deps.sessions.get_state(key)
+        record = session()
         running = record is not None and record.status is ThreadStatus.RUNNING
         if running:  # the worker continues on this connection, with what follows the replay
             deps.sessions.set_follower(key, connection_id)
@@ -276,7 +298,7 @@ def _on_client_frame(request: MessageEvent, endpoint: str, deps: RouteDeps) -> d
     if isinstance(frame, GetStateFrame):
         enqueue_surely(deps.sqs, deps.queue_url, job)
         return OK
-    record = deps.sessions.get_state(key)
+    record = session()
     running = record is not None and record.status is ThreadStatus.RUNNING
     unknown = running or (record is not None and record.needs_recovery)
     if running and isinstance(frame, MessageFrame) and frame.multitask_strategy != "enqueue":
@@ -320,6 +342,12 @@ def encoded(codec: FrameCodec, frames: tuple[ServerFrame, ...] | list[ServerFram
         if thread_id is not None:
             texts += codec.end_turn(thread_id)
     return texts
+
+
+def _granted_principal(request: MessageEvent) -> str | None:
+    """The principal the `$connect` authorizer granted, as API Gateway repeats it on every message event."""
+    principal = (request.request_context.authorizer or {}).get("principal")
+    return principal if isinstance(principal, str) and principal else None
 
 
 def replayed_up_to(replayed: list[ServerFrame], after_seq: int) -> int:

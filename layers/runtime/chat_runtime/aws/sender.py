@@ -6,7 +6,8 @@ the same agent merged into one frame (never over the frame limit). A slow stream
 token; a fast one, or a slow network, gets fewer, fuller frames, which API Gateway bills and rate-limits per
 message. A frame that ends the turn is flushed at once. Throttling is retried with backoff; `GoneException`
 stops sending (the turn still finishes and is saved) until the client resumes the thread on a new connection,
-which then receives what it missed. Every posted batch is also written to the frame log, for replay.
+which then receives what it missed. Every posted batch is also written to the frame log, for replay: before it
+is posted, except (`post_first_then_log`) a turn's first frame, posted at once and logged with the next batch.
 
 Frames are encoded for the connection's protocol (`codec`) as they are posted: an AG-UI connection gets one
 post per AG-UI event, and when the sender closes, any AG-UI run still waiting for its end (it ended in
@@ -74,6 +75,7 @@ class ApiGatewaySender:
         follower: Callable[[], Follower | None] | None = None,
         codec: FrameCodec | None = None,
         codec_for: Callable[[str], FrameCodec] | None = None,
+        post_first_then_log: bool = False,
         max_frame_bytes: int = MAX_FRAME_BYTES,
         min_interval: float = DEFAULT_MIN_INTERVAL,
         max_attempts: int = 6,
@@ -89,6 +91,10 @@ class ApiGatewaySender:
         self._codec_for = codec_for
         self._history: list[ServerFrame] = []
         self._threads: dict[str, None] = {}
+        self._post_first_then_log = post_first_then_log
+        self._batches = 0
+        self._unlogged: list[ServerFrame] = []
+        self._logged_late: list[ServerFrame] = []
         self._unsent: list[ServerFrame] = []
         self._max_frame_bytes = max_frame_bytes
         self._min_interval = min_interval
@@ -119,21 +125,26 @@ class ApiGatewaySender:
         loop = asyncio.get_running_loop()
         while not closing:
             batch = [await self._queue.get()]
+            first_unlogged = self._post_first_then_log and self._batches == 0 and batch[0] is not _CLOSE
+            self._batches += 1
             deadline = self._last_post + self._min_interval
             while not self._flush_now(batch[-1]) and loop.time() < deadline:
                 try:
                     batch.append(await asyncio.wait_for(self._queue.get(), deadline - loop.time()))
                 except TimeoutError:
                     break
-            while not self._queue.empty():
+            while not first_unlogged and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             if batch[-1] is _CLOSE:
                 batch.pop()
                 closing = True
             self._last_post = loop.time()
             frames = self._coalesce(batch)
-            if self._record is not None and frames:
-                await self._logged(frames)
+            if first_unlogged:
+                self._unlogged = list(frames)  # logged with the next batch, or when the sender closes
+            elif self._record is not None and (frames or self._unlogged):
+                await self._logged([*self._unlogged, *frames])
+                self._logged_late, self._unlogged = self._unlogged or self._logged_late, []
             self._history.extend(f for f in frames if f.seq is not None)
             self._threads.update(dict.fromkeys(t for f in frames if (t := getattr(f, "thread_id", None))))
             if self.stats.gone:
@@ -150,6 +161,9 @@ class ApiGatewaySender:
             if closing and not self.stats.gone:
                 for thread_id in self._threads:
                     await self._post_texts(self._codec.end_turn(thread_id))
+        if self._record is not None and self._unlogged:
+            await self._logged(self._unlogged)
+            self._unlogged = []
 
     def prime(self, frames: list[ServerFrame]) -> None:
         """Frames an earlier attempt of this job posted: the connection's codec goes on from them."""
@@ -158,7 +172,9 @@ class ApiGatewaySender:
     async def _logged(self, frames: list[ServerFrame]) -> None:
         """Write frames to the frame log before posting them, retrying with backoff.
 
-        A frame is never posted unlogged: if the log stays unavailable the error ends the job, whose retry
+        A frame is never posted unlogged, except with `post_first_then_log` the first frame of the sender's
+        (a turn's first frame: its `seq` is the turn's first, which a retry of a turn that died treats as
+        taken), logged with the next batch. If the log stays unavailable the error ends the job, whose retry
         numbers its frames after every `seq` logged (a client may hold a posted frame's `seq`).
         """
         assert self._record is not None
@@ -196,7 +212,9 @@ class ApiGatewaySender:
         if self._codec_for is not None:
             self._codec = self._codec_for(found.connection_id)
             self._codec.prime(f for f in self._history if f.seq is not None and f.seq <= held)
-        unsent = [f for f in self._unsent if f.seq is None or f.seq > held]
+        # A first frame posted before it was logged may be missing from the replay the client got.
+        late = [f for f in (*self._unlogged, *self._logged_late) if f not in self._unsent]
+        unsent = [f for f in (*late, *self._unsent) if f.seq is None or f.seq > held]
         self._unsent = []
         for index, frame in enumerate(unsent):
             if not await self._post(frame):

@@ -24,7 +24,6 @@ class AwsSettings:
     turn_queue_url: str = ""
     checkpoints_table: str = ""
     checkpoint_bucket: str = ""
-    idempotency_table: str = ""
     frames_table: str = ""
     session_ttl_seconds: int = 1800
     demo_customer_id: str = "demo-customer"
@@ -50,7 +49,6 @@ class AwsSettings:
             turn_queue_url=environ.get("TURN_QUEUE_URL", ""),
             checkpoints_table=environ.get("CHECKPOINTS_TABLE", ""),
             checkpoint_bucket=environ.get("CHECKPOINT_BUCKET", ""),
-            idempotency_table=environ.get("IDEMPOTENCY_TABLE", ""),
             frames_table=environ.get("FRAMES_TABLE", ""),
             session_ttl_seconds=int(ttl_text),
             demo_customer_id=environ.get("DEMO_CUSTOMER_ID", "demo-customer"),

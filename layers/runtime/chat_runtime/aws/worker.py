@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from chat_runtime.agui import FrameCodec, codec_for
 from chat_runtime.auth import thread_key
@@ -22,6 +22,7 @@ from chat_runtime.aws.gateway import WORKER, client_config, management_client
 from chat_runtime.aws.jobs import JobKind, TurnJob
 from chat_runtime.aws.sender import ApiGatewaySender, SenderStats
 from chat_runtime.aws.settings import AwsSettings
+from chat_runtime.checkpoint_cache import LatestCheckpoints
 from chat_runtime.control import TurnControl
 from chat_runtime.engine import FrameSink, TurnOutcome, TurnStatus, pending_interrupts, thread_config
 from chat_runtime.protocol import (
@@ -34,12 +35,8 @@ from chat_runtime.protocol import (
     TokenFrame,
     encode_frame,
 )
-from chat_runtime.sessions import ThreadStatus, ended
+from chat_runtime.sessions import SessionRecord, ThreadStatus, ended
 from chat_runtime.turns import TurnRunner
-
-if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
-
 
 # One checkpoint per run (at its end or at an interrupt) instead of one per step: about 10x fewer DynamoDB
 # writes (docs/performance.md). Safe because a write action's tool call id is fixed in the checkpoint taken
@@ -73,6 +70,8 @@ class WorkerDeps:
     connections: ConnectionStore
     frames: DynamoDBFrameLog
     gateway: Any = field(default=management_client)
+    latest: LatestCheckpoints | None = None
+    """What the worker remembers of threads' latest checkpoints (None: every read goes to DynamoDB)."""
 
     @classmethod
     def from_settings(cls, settings: AwsSettings) -> WorkerDeps:
@@ -84,7 +83,7 @@ class WorkerDeps:
         from support_agent.factory import build_agent
         from support_agent.settings import Settings
 
-        checkpointer = DynamoDBSaver(
+        saver = DynamoDBSaver(
             table_name=settings.checkpoints_table,
             endpoint_url=settings.dynamodb_endpoint_url,
             boto_config=client_config(WORKER),
@@ -94,6 +93,7 @@ class WorkerDeps:
             if settings.checkpoint_bucket
             else None,
         )
+        checkpointer = LatestCheckpoints(saver)
         dynamodb = boto3.client(
             "dynamodb", endpoint_url=settings.dynamodb_endpoint_url, config=client_config(WORKER)
         )
@@ -107,10 +107,12 @@ class WorkerDeps:
                 sessions=sessions,
                 stream_options=CHECKPOINT_ONCE,
                 max_turn_seconds=MAX_TURN_SECONDS,
+                latest_checkpoint=checkpointer.remembered_id,
             ),
             checkpointer=checkpointer,
             connections=ConnectionStore(settings.connections_table, client=dynamodb),
             frames=DynamoDBFrameLog(settings.frames_table, client=dynamodb),
+            latest=checkpointer,
         )
 
     @property
@@ -133,6 +135,38 @@ async def process_job(job: TurnJob, deps: WorkerDeps) -> TurnReport:
         return TurnReport(None, time.monotonic() - started, None, SenderStats())
     if isinstance(job.frame, GetStateFrame):
         return await _send_state(job, job.frame, deps, key, started)
+    session = await _session_and_checkpoint(deps, key)
+    try:
+        return await _run_job(job, deps, key, session, started)
+    finally:
+        if deps.latest is not None:
+            deps.latest.release(key)
+
+
+async def _session_and_checkpoint(deps: WorkerDeps, key: str) -> SessionRecord | None:
+    """The thread's session (its one read before the turn), and its latest checkpoint under way.
+
+    The checkpoint is read while the session is, unless this worker remembers one: then the session says
+    whether that is still the latest (and only if not, is it read after all).
+    """
+    latest = deps.latest
+    if latest is None:
+        return await asyncio.to_thread(deps.sessions.get_state, key)
+    if not latest.knows(key):
+        latest.prefetch(key)
+        await asyncio.sleep(0)  # let the read start first
+        return await asyncio.to_thread(deps.sessions.get_state, key)
+    session = await asyncio.to_thread(deps.sessions.get_state, key)
+    trusted = session is not None and session.status is not ThreadStatus.RUNNING
+    if not latest.trust(key, session.checkpoint_id if trusted and session is not None else None):
+        latest.prefetch(key)
+    return session
+
+
+async def _run_job(
+    job: TurnJob, deps: WorkerDeps, key: str, session: SessionRecord | None, started: float
+) -> TurnReport:
+    assert job.frame is not None and not isinstance(job.frame, GetStateFrame)
     first_token: list[float] = []
     client = deps.gateway(job.endpoint_url)
     on_gone = partial(deps.connections.mark_gone, job.connection_id)
@@ -146,8 +180,9 @@ async def process_job(job: TurnJob, deps: WorkerDeps) -> TurnReport:
         follower=follower,
         codec=job_codec(job),
         codec_for=partial(connection_codec, deps.connections),
+        post_first_then_log=True,
     ) as sender:
-        settled, outcome = await _redelivered(job, deps, key, sender)
+        settled, outcome, session = await _redelivered(job, deps, key, sender, session)
         refusals: list[ServerFrame] = []
         if not settled:
 
@@ -171,6 +206,8 @@ async def process_job(job: TurnJob, deps: WorkerDeps) -> TurnReport:
                             owner=job.owner,
                             request_id=job.request_id,
                             control=control,
+                            # The session read before, once; after a refusal took a number, read again.
+                            read_session=partial(_known, session) if attempt == 0 else None,
                         )
                         break
                     except SessionChanged:  # a refusal took a number before the turn started: read again
@@ -185,7 +222,7 @@ async def process_job(job: TurnJob, deps: WorkerDeps) -> TurnReport:
         )
         if asked and codec_for(job.protocol).state_at_interrupts:
             await _send_run_state(job, deps, key, sender)
-    session = deps.sessions.get_state(key)
+    # A refused frame of an expired thread: its checkpoints go (a refusal leaves the session as it was).
     if outcome is None and session is not None and session.is_expired(deps.sessions.now()):
         await asyncio.to_thread(deps.checkpointer.delete_thread, key)
     approved = job.frame.approval if isinstance(job.frame, InterruptResponseFrame) else None
@@ -240,33 +277,38 @@ async def _send_state(
 
 
 async def _redelivered(
-    job: TurnJob, deps: WorkerDeps, key: str, sink: ApiGatewaySender
-) -> tuple[bool, TurnOutcome | None]:
+    job: TurnJob, deps: WorkerDeps, key: str, sink: ApiGatewaySender, record: SessionRecord | None
+) -> tuple[bool, TurnOutcome | None, SessionRecord | None]:
     """Settle a job an earlier attempt already ended, or whose run finished before the attempt died.
 
-    Returns whether the job is settled (not to be run), and the outcome it reported (None: it had ended).
+    Returns whether the job is settled (not to be run), the outcome it reported (None: it had ended), and
+    the thread's session as it now is (`record`, the session read before, with any change made here).
     """
-    record = deps.sessions.get_state(key)
     if record is None:
-        return False, None
+        return False, None, None
     if job.request_id in record.ended_requests:
         for frame in redelivery.recorded_ending(record, deps.frames, key):
             await sink(frame)
-        return True, None
+        return True, None, record
     if record.status is not ThreadStatus.RUNNING:
-        return False, None
+        return False, None, record
     record = redelivery.raise_last_seq(record, deps.sessions, deps.frames)
     if record.request_id == job.request_id and codec_for(job.protocol).protocol is not None:
         # The attempt that died may have started the client's AG-UI run: go on with it, not again.
         sink.prime(deps.frames.after(key, 0, record.turn_first_seq))
     state = await deps.runner.graph.aget_state(thread_config(key))
     if not redelivery.finished_run(record, state, job.request_id):
-        return False, None
+        return False, None, record
     pending = pending_interrupts(state)
     frames = redelivery.outcome_frames(job.thread_id, state, pending)
     for frame in redelivery.finish_from_checkpoint(record, deps.sessions, frames, pending, job.request_id):
         await sink(frame)
-    return True, TurnOutcome(TurnStatus.INTERRUPTED if pending else TurnStatus.COMPLETED, pending)
+    outcome = TurnOutcome(TurnStatus.INTERRUPTED if pending else TurnStatus.COMPLETED, pending)
+    return True, outcome, record
+
+
+def _known(record: SessionRecord | None, _key: str) -> SessionRecord | None:
+    return record
 
 
 def _recorded_refusal(
@@ -327,40 +369,34 @@ def default_worker_deps() -> WorkerDeps:
     return _default_deps
 
 
-def make_job_runner(metrics: Any, idempotency: IdempotencyConfig | None, table: str) -> JobRunner:
-    """Run one SQS message body as a job; with a table, a job already done is not run again.
+def make_job_runner(metrics: Any) -> JobRunner:
+    """Run one SQS message body as a job.
 
-    SQS delivers at least once: the idempotency record (keyed on the job's kind and API Gateway request id)
-    turns a redelivery of a finished job into a no-op, and a redelivery of a job still in progress into a
-    retry later.
+    SQS delivers at least once; no idempotency record is needed besides the thread's session:
+    - attempts of one job never overlap: the queue is FIFO, the worker takes one message at a time, and a
+      message becomes visible again only after its visibility timeout (720 s), far past the worker's own
+      timeout (120 s), so by then the attempt that took it has ended, one way or another
+      (`tests/integration/test_aws_critical_path.py` checks the template);
+    - an attempt that ended the request recorded that in the session (`ended_requests`, with the ending,
+      before sending it): its redelivery says nothing more (`chat_runtime.aws.redelivery`);
+    - an attempt that died mid-turn left the session `running` with the request's id: its redelivery
+      continues numbering after what was logged, and reports the run's outcome from the checkpoint if the
+      run had finished, instead of running it again.
+    A redelivered `get_state` answers again (a read), a redelivered purge deletes nothing more.
     """
 
-    def run(job: dict[str, Any]) -> dict[str, Any]:
-        report = asyncio.run(process_job(TurnJob.model_validate(job), default_worker_deps()))
+    def run(body: str) -> dict[str, Any]:
+        job = TurnJob.model_validate(json.loads(body))
+        report = asyncio.run(process_job(job, default_worker_deps()))
         publish_metrics(report, metrics)
         return {"status": report.outcome.status.value if report.outcome else "not_run"}
 
-    if table and idempotency is not None:
-        from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, idempotent_function
-
-        store = DynamoDBPersistenceLayer(table_name=table)
-        run = idempotent_function(data_keyword_argument="job", config=idempotency, persistence_store=store)(
-            run
-        )
-    return lambda body: run(job=json.loads(body))
+    return run
 
 
-def default_job_runner(metrics: Any, idempotency: IdempotencyConfig) -> JobRunner:
+def default_job_runner(metrics: Any) -> JobRunner:
     """The job runner for this Lambda container, built once."""
     global _default_runner
     if _default_runner is None:
-        table = AwsSettings.from_environment().idempotency_table
-        _default_runner = make_job_runner(metrics, idempotency, table)
+        _default_runner = make_job_runner(metrics)
     return _default_runner
-
-
-def idempotency_config() -> IdempotencyConfig:
-    """Jobs are keyed on kind and request id, and remembered for an hour."""
-    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
-
-    return IdempotencyConfig(event_key_jmespath="[kind, request_id]", expires_after_seconds=3600)

@@ -1,0 +1,80 @@
+"""LangGraph's checkpointer conformance suite (`langgraph-checkpoint-conformance`) on the savers we run.
+
+The AWS worker's saver (`OwnerScopedSaver` around `LatestCheckpoints` around `DynamoDBSaver`, compressed,
+under moto) and the local server's (`OwnerScopedSaver` around `InMemorySaver`). Version 0.0.2 has no
+delta-channel capability; it tests put, put_writes, get_tuple, list and delete_thread, and reports the
+optional ones (delete_for_runs, copy_thread, prune) as not detected when a saver lacks them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncGenerator, Iterator
+from typing import Any
+
+import boto3
+import pytest
+from langgraph.checkpoint.conformance import checkpointer_test, validate
+from langgraph.checkpoint.conformance.capabilities import BASE_CAPABILITIES
+from langgraph.checkpoint.memory import InMemorySaver
+from moto import mock_aws
+
+from chat_runtime.checkpoint_cache import LatestCheckpoints
+from chat_runtime.checkpoints import OwnerScopedSaver
+
+pytestmark = pytest.mark.integration
+REGION = "us-east-1"
+
+
+@pytest.fixture
+def moto_dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        from local_server.stack import create_stack
+
+        stack = create_stack(boto3.Session(region_name=REGION), "conformance")
+        yield stack.names["CheckpointsTable"]
+
+
+def passed(report: Any) -> dict[str, Any]:
+    """Each capability's outcome, with the failures' messages when it failed."""
+    return {
+        name: result.passed if result.passed is not False else result.failures
+        for name, result in report.results.items()
+    }
+
+
+def check(report: Any) -> None:
+    outcomes = passed(report)
+    for capability in BASE_CAPABILITIES:
+        assert outcomes[capability.value] is True, (capability.value, outcomes[capability.value])
+    assert all(outcome in (True, None) for outcome in outcomes.values()), outcomes
+
+
+def test_the_aws_workers_saver_passes_the_conformance_suite(moto_dynamodb: str) -> None:
+    from langgraph_checkpoint_aws import DynamoDBSaver
+
+    @checkpointer_test(name="OwnerScopedSaver(LatestCheckpoints(DynamoDBSaver))")
+    async def saver() -> AsyncGenerator[Any, None]:
+        inner = DynamoDBSaver(
+            table_name=moto_dynamodb,
+            region_name=os.environ["AWS_DEFAULT_REGION"],
+            enable_checkpoint_compression=True,
+        )
+        yield OwnerScopedSaver(LatestCheckpoints(inner))
+
+    check(asyncio.run(validate(saver)))
+
+
+def test_the_local_servers_saver_passes_the_conformance_suite() -> None:
+    @checkpointer_test(name="OwnerScopedSaver(InMemorySaver)")
+    async def saver() -> AsyncGenerator[Any, None]:
+        yield OwnerScopedSaver(InMemorySaver())
+
+    check(asyncio.run(validate(saver)))
