@@ -116,7 +116,7 @@ def test_a_redelivered_job_that_ended_says_nothing(deployment: Deployment) -> No
     deps = worker.default_worker_deps()
     asyncio.run(worker.process_job(job, deps))
     assert [f["type"] for f in terminal(deployment.new_frames(connection))] == ["message_complete"]
-    asyncio.run(worker.process_job(job, deps))  # delivered again (the idempotency record lost)
+    asyncio.run(worker.process_job(job, deps))  # delivered again: the session says it ended
     assert deployment.new_frames(connection) == []  # no `no_pending_approval` after the answer
 
 
