@@ -23,7 +23,7 @@ from chat_runtime.admission import Rejected, admit
 from chat_runtime.agui import AGUI_SUBPROTOCOL, FrameCodec, codec_for, requested_protocol, subprotocols_in
 from chat_runtime.auth import thread_key
 from chat_runtime.aws.cancel_marks import CancelMarks
-from chat_runtime.aws.connections import ConnectionStore
+from chat_runtime.aws.connections import Connection, ConnectionStore
 from chat_runtime.aws.dynamodb_sessions import DynamoDBSessionManager
 from chat_runtime.aws.events import MessageEvent
 from chat_runtime.aws.frame_log import DynamoDBFrameLog
@@ -178,8 +178,9 @@ def on_client_frame(event: dict[str, Any], deps: RouteDeps) -> dict[str, Any]:
     request = parse(event=event, model=MessageEvent)  # only the fields read: AWS may leave others out
     context = request.request_context
     endpoint = endpoint_url(context.domain_name, context.stage)
+    seen: list[Connection] = []  # the connection, once read: its protocol is the answer's
     try:
-        return _on_client_frame(request, endpoint, deps)
+        return _on_client_frame(request, endpoint, deps, seen)
     except Exception as error:
         busy = transient(error)
         logger.warning("could not handle a frame: %s", error_code(error) or type(error).__name__)
@@ -188,7 +189,7 @@ def on_client_frame(event: dict[str, Any], deps: RouteDeps) -> dict[str, Any]:
             if busy
             else ErrorFrame(code=ErrorCode.INTERNAL_ERROR, message=FAILED)
         )
-        codec = _codec_of(deps, context.connection_id)
+        codec = codec_for(seen[0].protocol) if seen else _codec_of(deps, context.connection_id)
         tell(endpoint, context.connection_id, codec.encode(answer))
         return OK
 
@@ -203,7 +204,8 @@ def tell(endpoint: str, connection_id: str, texts: list[str]) -> None:
 
 
 def _codec_of(deps: RouteDeps, connection_id: str) -> FrameCodec:
-    """The codec of a connection's protocol, read again after a failure (our own if it cannot be read)."""
+    """The codec of a connection's protocol, read after a failure that came before the handler had read it
+    (our own if it cannot be read)."""
     try:
         connection = deps.connections.get(connection_id)
     except Exception:
@@ -221,7 +223,9 @@ def transient(error: BaseException) -> bool:
     return error_code(error) in THROTTLE_CODES or int(status or 0) >= 500
 
 
-def _on_client_frame(request: MessageEvent, endpoint: str, deps: RouteDeps) -> dict[str, Any]:
+def _on_client_frame(
+    request: MessageEvent, endpoint: str, deps: RouteDeps, seen: list[Connection]
+) -> dict[str, Any]:
     context = request.request_context
     connection_id = context.connection_id
     codec = codec_for(None)
@@ -251,6 +255,7 @@ def _on_client_frame(request: MessageEvent, endpoint: str, deps: RouteDeps) -> d
     )
     if connection is None:
         return reply(ErrorFrame(code=ErrorCode.INTERNAL_ERROR, message=RECONNECT))
+    seen.append(connection)
     codec = codec_for(connection.protocol)
     if connection.token_expired(deps.clock()):
         return reply(token_expired().to_frame())
