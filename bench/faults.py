@@ -207,8 +207,8 @@ def run_worker(deployment: Any, record: dict[str, Any], faults: Faults, crash_ra
 
     client.meta.events.register("before-parameter-build.dynamodb.UpdateItem", die_at_the_turns_end)
     try:
-        # Each delivery comes after the previous attempt ended, as on AWS (visibility timeout 720 s against the
-        # worker's 120 s): the session alone tells a redelivery what the attempt before it did.
+        # Each delivery comes after the previous attempt ended, as on AWS (visibility timeout 720 s against
+        # the worker's 120 s): the session alone tells a redelivery what the attempt before it did.
         context = LambdaContext(function_name="AgentWorkerFunction", timeout_seconds=0.001)
         with deployment.iam.acting_as("AgentWorkerFunction"):
             result = deployment.handlers["worker"].handler({"Records": [record]}, context)
