@@ -6,6 +6,7 @@ new worker restores them instead of importing LangGraph and compiling the graph 
 """
 
 import os
+import time
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -28,9 +29,11 @@ if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
 
 
 @tracer.capture_method
-def record_handler(record: SQSRecord) -> None:
+def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
     logger.append_keys(message_group=record.attributes.message_group_id)
-    default_job_runner(metrics)(record.body)
+    # The attempt cannot outlive its invocation: the turn's lease ends at the invocation's deadline.
+    deadline = time.time() + lambda_context.get_remaining_time_in_millis() / 1000
+    default_job_runner(metrics)(record.body, deadline)
 
 
 @logger.inject_lambda_context

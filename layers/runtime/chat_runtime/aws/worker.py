@@ -35,7 +35,7 @@ from chat_runtime.protocol import (
     TokenFrame,
     encode_frame,
 )
-from chat_runtime.sessions import SessionRecord, ThreadStatus, ended
+from chat_runtime.sessions import AttemptInProgress, SessionRecord, ThreadStatus, ended
 from chat_runtime.turns import TurnRunner
 
 # One checkpoint per run (at its end or at an interrupt) instead of one per step: about 10x fewer DynamoDB
@@ -123,10 +123,19 @@ class WorkerDeps:
         return sessions
 
 
-async def process_job(job: TurnJob, deps: WorkerDeps) -> TurnReport:
+async def process_job(job: TurnJob, deps: WorkerDeps, lease_until: float | None = None) -> TurnReport:
     """Run one job: a turn (streamed to the job's connection) or the purge of an expired thread.
 
     A redelivered job never says a second last word (`chat_runtime.aws.redelivery`).
+
+    Args:
+        job: The queued job.
+        deps: The worker's dependencies.
+        lease_until: The attempt's deadline (the Lambda invocation's), held on the thread while its turn
+            runs; None: no lease (tests that deliver a job again at once, as if its attempt had died).
+
+    Raises:
+        AttemptInProgress: Another attempt of the thread's running turn may still be alive.
     """
     started = time.monotonic()
     key = thread_key(job.thread_id, job.owner)
@@ -137,10 +146,25 @@ async def process_job(job: TurnJob, deps: WorkerDeps) -> TurnReport:
         return await _send_state(job, job.frame, deps, key, started)
     session = await _session_and_checkpoint(deps, key)
     try:
-        return await _run_job(job, deps, key, session, started)
+        if session is not None and session.leased(deps.sessions.now()):
+            raise AttemptInProgress(f"a live attempt holds thread {job.thread_id}'s running turn")
+        return await _run_job(job, deps, key, session, started, lease_until)
+    except AttemptInProgress:
+        raise
+    except Exception:  # the attempt has ended (a crash, which nothing catches, leaves its lease to run out)
+        if lease_until is not None:
+            await _released(deps, key, lease_until)
+        raise
     finally:
         if deps.latest is not None:
             deps.latest.release(key)
+
+
+async def _released(deps: WorkerDeps, key: str, lease_until: float) -> None:
+    try:
+        await asyncio.to_thread(deps.sessions.release_lease, key, lease_until)
+    except Exception:  # the lease then runs out by itself, well before SQS delivers the job again
+        logger.warning("could not release a failed attempt's lease", exc_info=True)
 
 
 async def _session_and_checkpoint(deps: WorkerDeps, key: str) -> SessionRecord | None:
@@ -164,7 +188,12 @@ async def _session_and_checkpoint(deps: WorkerDeps, key: str) -> SessionRecord |
 
 
 async def _run_job(
-    job: TurnJob, deps: WorkerDeps, key: str, session: SessionRecord | None, started: float
+    job: TurnJob,
+    deps: WorkerDeps,
+    key: str,
+    session: SessionRecord | None,
+    started: float,
+    lease_until: float | None,
 ) -> TurnReport:
     assert job.frame is not None and not isinstance(job.frame, GetStateFrame)
     first_token: list[float] = []
@@ -208,6 +237,7 @@ async def _run_job(
                             control=control,
                             # The session read before, once; after a refusal took a number, read again.
                             read_session=partial(_known, session) if attempt == 0 else None,
+                            lease_until=lease_until,
                         )
                         break
                     except SessionChanged:  # a refusal took a number before the turn started: read again
@@ -358,7 +388,7 @@ def publish_metrics(report: TurnReport, metrics: Any) -> None:
 _default_deps: WorkerDeps | None = None
 _default_runner: JobRunner | None = None
 
-JobRunner = Callable[[str], dict[str, Any]]
+JobRunner = Callable[[str, float | None], dict[str, Any]]
 
 
 def default_worker_deps() -> WorkerDeps:
@@ -376,7 +406,10 @@ def make_job_runner(metrics: Any) -> JobRunner:
     - attempts of one job never overlap: the queue is FIFO, the worker takes one message at a time, and a
       message becomes visible again only after its visibility timeout (720 s), far past the worker's own
       timeout (120 s), so by then the attempt that took it has ended, one way or another
-      (`tests/integration/test_aws_critical_path.py` checks the template);
+      (`tests/integration/test_aws_critical_path.py` checks the template); and should SQS ever deliver a
+      message twice at once, the claim of the turn holds a lease until the invocation's deadline
+      (`lease_until`, `SessionRecord.leased`): a second attempt that finds it live fails its record
+      (`AttemptInProgress`), to be delivered again after the visibility timeout, when the first has ended;
     - an attempt that ended the request recorded that in the session (`ended_requests`, with the ending,
       before sending it): its redelivery says nothing more (`chat_runtime.aws.redelivery`);
     - an attempt that died mid-turn left the session `running` with the request's id: its redelivery
@@ -385,9 +418,9 @@ def make_job_runner(metrics: Any) -> JobRunner:
     A redelivered `get_state` answers again (a read), a redelivered purge deletes nothing more.
     """
 
-    def run(body: str) -> dict[str, Any]:
+    def run(body: str, lease_until: float | None) -> dict[str, Any]:
         job = TurnJob.model_validate(json.loads(body))
-        report = asyncio.run(process_job(job, default_worker_deps()))
+        report = asyncio.run(process_job(job, default_worker_deps(), lease_until=lease_until))
         publish_metrics(report, metrics)
         return {"status": report.outcome.status.value if report.outcome else "not_run"}
 
