@@ -59,6 +59,10 @@ class TurnReport:
     first_token_seconds: float | None
     sender: SenderStats
     approved: bool | None = None
+    first_frame_seconds: float | None = None
+    """When the turn produced its first frame (the graph's first output), since the job started."""
+    last_frame_seconds: float | None = None
+    """When the turn produced its last frame (its ending), since the job started."""
 
 
 @dataclass
@@ -168,6 +172,7 @@ async def _run_job(
 ) -> TurnReport:
     assert job.frame is not None and not isinstance(job.frame, GetStateFrame)
     first_token: list[float] = []
+    produced: list[float] = []  # when the turn produced its first and (so far) last frame
     client = deps.gateway(job.endpoint_url)
     on_gone = partial(deps.connections.mark_gone, job.connection_id)
     record = partial(deps.frames.record, key)
@@ -190,8 +195,10 @@ async def _run_job(
                 if frame.seq is None:  # a refusal: numbered and recorded below, then sent
                     refusals.append(frame)
                     return
+                now = time.monotonic() - started
+                produced[:] = [produced[0] if produced else now, now]
                 if isinstance(frame, TokenFrame) and not first_token:
-                    first_token.append(time.monotonic() - started)
+                    first_token.append(now)
                 await sender(frame)
 
             sink: FrameSink = timed
@@ -227,7 +234,12 @@ async def _run_job(
         await asyncio.to_thread(deps.checkpointer.delete_thread, key)
     approved = job.frame.approval if isinstance(job.frame, InterruptResponseFrame) else None
     return TurnReport(
-        outcome, time.monotonic() - started, first_token[0] if first_token else None, sender.stats, approved
+        outcome,
+        time.monotonic() - started,
+        first_token[0] if first_token else None,
+        sender.stats,
+        approved,
+        *(produced or (None, None)),
     )
 
 
@@ -337,7 +349,13 @@ def _recorded_refusal(
 
 
 def publish_metrics(report: TurnReport, metrics: Any) -> None:
-    """Turn latency, first-token latency, frames and calls, approvals and rejections (Powertools Metrics)."""
+    """Turn latency, first-token latency, frames and calls, approvals and rejections (Powertools Metrics).
+
+    A turn's steps too: `SetupLatency` (the job's start until the turn's first frame: session and
+    checkpoint reads, admission, the graph's start), `RunSeconds` (its first frame until its last: the
+    model and the tools), and the time spent posting (`PostSeconds`) and writing the frame log
+    (`FrameLogSeconds`), which run alongside the model.
+    """
     from aws_lambda_powertools.metrics import MetricUnit
 
     metrics.add_metric(name="TurnLatency", unit=MetricUnit.Seconds, value=report.seconds)
@@ -345,6 +363,15 @@ def publish_metrics(report: TurnReport, metrics: Any) -> None:
         metrics.add_metric(
             name="FirstTokenLatency", unit=MetricUnit.Seconds, value=report.first_token_seconds
         )
+    if report.first_frame_seconds is not None and report.last_frame_seconds is not None:
+        metrics.add_metric(name="SetupLatency", unit=MetricUnit.Seconds, value=report.first_frame_seconds)
+        metrics.add_metric(
+            name="RunSeconds",
+            unit=MetricUnit.Seconds,
+            value=report.last_frame_seconds - report.first_frame_seconds,
+        )
+    metrics.add_metric(name="PostSeconds", unit=MetricUnit.Seconds, value=report.sender.post_seconds)
+    metrics.add_metric(name="FrameLogSeconds", unit=MetricUnit.Seconds, value=report.sender.log_seconds)
     metrics.add_metric(name="FramesSent", unit=MetricUnit.Count, value=report.sender.frames_posted)
     metrics.add_metric(name="PostCalls", unit=MetricUnit.Count, value=report.sender.calls)
     if report.sender.gone:
