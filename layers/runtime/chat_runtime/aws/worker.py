@@ -59,10 +59,8 @@ class TurnReport:
     first_token_seconds: float | None
     sender: SenderStats
     approved: bool | None = None
-    first_frame_seconds: float | None = None
-    """When the turn produced its first frame (the graph's first output), since the job started."""
-    last_frame_seconds: float | None = None
-    """When the turn produced its last frame (its ending), since the job started."""
+    first_frame_seconds: float | None = None  # since the job started: the turn's first frame (graph output)
+    last_frame_seconds: float | None = None  # and its last (the ending, once the session records it)
 
 
 @dataclass
@@ -233,14 +231,11 @@ async def _run_job(
     if outcome is None and session is not None and session.is_expired(deps.sessions.now()):
         await asyncio.to_thread(deps.checkpointer.delete_thread, key)
     approved = job.frame.approval if isinstance(job.frame, InterruptResponseFrame) else None
-    return TurnReport(
-        outcome,
-        time.monotonic() - started,
-        first_token[0] if first_token else None,
-        sender.stats,
-        approved,
-        *(produced or (None, None)),
+    report = TurnReport(
+        outcome, time.monotonic() - started, first_token[0] if first_token else None, sender.stats, approved
     )
+    report.first_frame_seconds, report.last_frame_seconds = produced or (None, None)
+    return report
 
 
 def job_codec(job: TurnJob) -> FrameCodec:
@@ -349,13 +344,9 @@ def _recorded_refusal(
 
 
 def publish_metrics(report: TurnReport, metrics: Any) -> None:
-    """Turn latency, first-token latency, frames and calls, approvals and rejections (Powertools Metrics).
-
-    A turn's steps too: `SetupLatency` (the job's start until the turn's first frame: session and
-    checkpoint reads, admission, the graph's start), `RunSeconds` (its first frame until its last: the
-    model and the tools), and the time spent posting (`PostSeconds`) and writing the frame log
-    (`FrameLogSeconds`), which run alongside the model.
-    """
+    """Turn latency, first-token latency, frames and calls, approvals and rejections (Powertools Metrics);
+    and the turn's steps: `SetupLatency` (job start to first frame), `RunSeconds` (first frame to last:
+    model and tools), time in posts (`PostSeconds`) and frame-log writes (`FrameLogSeconds`)."""
     from aws_lambda_powertools.metrics import MetricUnit
 
     metrics.add_metric(name="TurnLatency", unit=MetricUnit.Seconds, value=report.seconds)
@@ -364,12 +355,9 @@ def publish_metrics(report: TurnReport, metrics: Any) -> None:
             name="FirstTokenLatency", unit=MetricUnit.Seconds, value=report.first_token_seconds
         )
     if report.first_frame_seconds is not None and report.last_frame_seconds is not None:
+        run = report.last_frame_seconds - report.first_frame_seconds
         metrics.add_metric(name="SetupLatency", unit=MetricUnit.Seconds, value=report.first_frame_seconds)
-        metrics.add_metric(
-            name="RunSeconds",
-            unit=MetricUnit.Seconds,
-            value=report.last_frame_seconds - report.first_frame_seconds,
-        )
+        metrics.add_metric(name="RunSeconds", unit=MetricUnit.Seconds, value=run)
     metrics.add_metric(name="PostSeconds", unit=MetricUnit.Seconds, value=report.sender.post_seconds)
     metrics.add_metric(name="FrameLogSeconds", unit=MetricUnit.Seconds, value=report.sender.log_seconds)
     metrics.add_metric(name="FramesSent", unit=MetricUnit.Count, value=report.sender.frames_posted)
