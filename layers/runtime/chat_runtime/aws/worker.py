@@ -59,6 +59,8 @@ class TurnReport:
     first_token_seconds: float | None
     sender: SenderStats
     approved: bool | None = None
+    first_frame_seconds: float | None = None  # since the job started: the turn's first frame (graph output)
+    last_frame_seconds: float | None = None  # and its last (the ending, once the session records it)
 
 
 @dataclass
@@ -197,6 +199,7 @@ async def _run_job(
 ) -> TurnReport:
     assert job.frame is not None and not isinstance(job.frame, GetStateFrame)
     first_token: list[float] = []
+    produced: list[float] = []  # when the turn produced its first and (so far) last frame
     client = deps.gateway(job.endpoint_url)
     on_gone = partial(deps.connections.mark_gone, job.connection_id)
     record = partial(deps.frames.record, key)
@@ -219,8 +222,10 @@ async def _run_job(
                 if frame.seq is None:  # a refusal: numbered and recorded below, then sent
                     refusals.append(frame)
                     return
+                now = time.monotonic() - started
+                produced[:] = [produced[0] if produced else now, now]
                 if isinstance(frame, TokenFrame) and not first_token:
-                    first_token.append(time.monotonic() - started)
+                    first_token.append(now)
                 await sender(frame)
 
             sink: FrameSink = timed
@@ -256,9 +261,11 @@ async def _run_job(
     if outcome is None and session is not None and session.is_expired(deps.sessions.now()):
         await asyncio.to_thread(deps.checkpointer.delete_thread, key)
     approved = job.frame.approval if isinstance(job.frame, InterruptResponseFrame) else None
-    return TurnReport(
+    report = TurnReport(
         outcome, time.monotonic() - started, first_token[0] if first_token else None, sender.stats, approved
     )
+    report.first_frame_seconds, report.last_frame_seconds = produced or (None, None)
+    return report
 
 
 def job_codec(job: TurnJob) -> FrameCodec:
@@ -367,7 +374,9 @@ def _recorded_refusal(
 
 
 def publish_metrics(report: TurnReport, metrics: Any) -> None:
-    """Turn latency, first-token latency, frames and calls, approvals and rejections (Powertools Metrics)."""
+    """Turn latency, first-token latency, frames and calls, approvals and rejections (Powertools Metrics);
+    and the turn's steps: `SetupLatency` (job start to first frame), `RunSeconds` (first frame to last:
+    model and tools), time in posts (`PostSeconds`) and frame-log writes (`FrameLogSeconds`)."""
     from aws_lambda_powertools.metrics import MetricUnit
 
     metrics.add_metric(name="TurnLatency", unit=MetricUnit.Seconds, value=report.seconds)
@@ -375,6 +384,12 @@ def publish_metrics(report: TurnReport, metrics: Any) -> None:
         metrics.add_metric(
             name="FirstTokenLatency", unit=MetricUnit.Seconds, value=report.first_token_seconds
         )
+    if report.first_frame_seconds is not None and report.last_frame_seconds is not None:
+        run = report.last_frame_seconds - report.first_frame_seconds
+        metrics.add_metric(name="SetupLatency", unit=MetricUnit.Seconds, value=report.first_frame_seconds)
+        metrics.add_metric(name="RunSeconds", unit=MetricUnit.Seconds, value=run)
+    metrics.add_metric(name="PostSeconds", unit=MetricUnit.Seconds, value=report.sender.post_seconds)
+    metrics.add_metric(name="FrameLogSeconds", unit=MetricUnit.Seconds, value=report.sender.log_seconds)
     metrics.add_metric(name="FramesSent", unit=MetricUnit.Count, value=report.sender.frames_posted)
     metrics.add_metric(name="PostCalls", unit=MetricUnit.Count, value=report.sender.calls)
     if report.sender.gone:
