@@ -153,12 +153,12 @@ def report_invocation(logical_id: str, request_id: str, seconds: float) -> None:
 
 def reset_lambda_containers() -> None:
     """Forget what warm containers keep (clients, graphs, the verifier), as a cold start would."""
-    from chat_runtime.aws import gateway, routes, worker
+    from chat_runtime.aws import gateway, job_runner, routes, worker
 
     routes.default_route_deps.cache_clear()
     gateway.management_client.cache_clear()
     worker._default_deps = None
-    worker._default_runner = None
+    job_runner._default_runner = None
     authorizer = sys.modules.get("lambda_authorizer_app")
     if authorizer is not None:
         authorizer.verifier.cache_clear()
