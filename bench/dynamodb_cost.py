@@ -29,7 +29,7 @@ import botocore.client
 from moto import mock_aws
 
 from bench.common import quick, table
-from chat_runtime.aws import gateway, routes, worker
+from chat_runtime.aws import gateway, job_runner, routes, worker
 from local_server.stack import create_stack
 from support_agent.orders.dynamodb import DynamoDBOrderStore
 from support_agent.orders.store import load_demo_orders
@@ -156,13 +156,13 @@ def main() -> None:
             os.environ.update(stack.environment(function_id))
         routes.default_route_deps.cache_clear()
         gateway.management_client.cache_clear()
-        publish = worker.publish_metrics
+        publish = job_runner.publish_metrics
 
         def capture(report: worker.TurnReport, metrics: Any) -> None:
             reports.append(report)
             publish(report, metrics)
 
-        worker.publish_metrics = capture
+        job_runner.publish_metrics = capture
         deployment = Deployment(stack, session)
         with contextlib.redirect_stdout(io.StringIO()):
             connection = deployment.connect()

@@ -5,6 +5,10 @@ Per path: the time from starting the process until `/api/health` answers, and fo
 ("What is the status of order 1042?", the offline agent, a tool call and a streamed answer) the time to the
 first token and to `message_complete`. On `run-aws` a turn crosses the route handler, SQS (moto's server),
 the worker, DynamoDB checkpoints and one HTTP post per frame batch, each Lambda with its IAM role checked.
+Each run-aws turn is also split into its steps (`bench.turn_steps`: route handler, queue hand-off, worker
+set-up, model + tools, and the rest, which add up to the turn; besides, the time spent posting frames and
+writing the frame log, alongside the model, and the worker's time after the turn's last frame), read from
+the emulator's own log lines and the worker's metrics; printed as the median of each.
 
 Run: `python -m bench.run_aws [--quick]` (`--quick`: 2 turns per path, a smoke run).
 """
@@ -21,6 +25,7 @@ from contextlib import AbstractContextManager
 from websockets.sync.client import connect
 
 from bench.common import percentile, quick, table
+from bench.turn_steps import STEPS, TurnSteps, log_after, turn_steps
 from tests.support.subprocess_server import aws_emulator_process, local_server_process
 
 TURNS = 20
@@ -59,18 +64,43 @@ def local() -> AbstractContextManager[str]:
     return local_server_process()
 
 
-class _Aws(AbstractContextManager[str]):
-    def __enter__(self) -> str:
-        self._process = aws_emulator_process()
-        return self._process.__enter__().signed_in_url
+def measure_aws(turns: int = TURNS) -> tuple[float, list[tuple[float, float]], list[TurnSteps]]:
+    """As `measure`, on `make run-aws`, with each turn's steps (the next turn starts once the worker's
+    invocation has ended)."""
+    began = time.perf_counter()
+    with aws_emulator_process() as emulator:
+        ready = time.perf_counter() - began
+        offset = len(emulator.log())
+        one_turn(emulator.signed_in_url)  # warm: the first turn builds clients and the graph
+        log_after(emulator, offset)
+        results, steps = [], []
+        for _ in range(turns):
+            offset = len(emulator.log())
+            results.append(one_turn(emulator.signed_in_url))
+            steps.append(turn_steps(log_after(emulator, offset), results[-1][1]))
+        return ready, results, steps
 
-    def __exit__(self, *exc: object) -> None:
-        self._process.__exit__(*exc)  # type: ignore[arg-type]
+
+def steps_table(steps: list[TurnSteps]) -> str:
+    """The median and p95 of each step (ms); then the time spent posting and writing the frame log, and the
+    worker's time after the turn's last frame (neither adds to the steps: both overlap them)."""
+    columns: list[tuple[str, list[float]]] = [
+        (name, [s.row()[i] for s in steps]) for i, name in enumerate(STEPS)
+    ]
+    columns += [
+        ("(turn)", [s.total_ms for s in steps]),
+        ("posts + frame log, during the above", [s.posts_ms for s in steps]),
+        ("worker after the last frame", [s.after_ms for s in steps]),
+    ]
+    rows = [[name, f"{statistics.median(v):.0f}", f"{percentile(v, 95):.0f}"] for name, v in columns]
+    return table(f"run-aws turn by step, {len(steps)} turns", ["step", "p50 (ms)", "p95 (ms)"], rows)
 
 
 def main() -> None:
     count = QUICK_TURNS if quick() else TURNS
-    results = {"run": measure(local, count), "run-aws": measure(_Aws, count)}
+    run = measure(local, count)
+    aws_ready, aws_turns, steps = measure_aws(count)
+    results = {"run": run, "run-aws": (aws_ready, aws_turns)}
     rows = []
     for name, (ready, turns) in results.items():
         firsts, totals = [t[0] for t in turns], [t[1] for t in turns]
@@ -93,6 +123,7 @@ def main() -> None:
     run_total = statistics.median(t[1] for t in results["run"][1])
     aws_total = statistics.median(t[1] for t in results["run-aws"][1])
     print(f"run-aws / run, median turn: {aws_total / run_total:.1f}x")
+    print(steps_table(steps))
 
 
 if __name__ == "__main__":

@@ -1,11 +1,12 @@
 """The agent worker: runs turns queued on the SQS FIFO queue, one thread's turns in order, each once
-(`chat_runtime.aws.worker.make_job_runner` says why no idempotency record is needed).
+(`chat_runtime.aws.job_runner.make_job_runner` says why no idempotency record is needed).
 
 With SnapStart the graph, the saver and the clients are built during init, so the snapshot holds them and a
 new worker restores them instead of importing LangGraph and compiling the graph (docs/performance.md).
 """
 
 import os
+import time
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -15,7 +16,8 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from chat_runtime.aws.worker import default_job_runner, default_worker_deps
+from chat_runtime.aws.job_runner import default_job_runner
+from chat_runtime.aws.worker import default_worker_deps
 from chat_runtime.model_keys import load_model_api_key
 
 logger = Logger()
@@ -28,9 +30,11 @@ if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
 
 
 @tracer.capture_method
-def record_handler(record: SQSRecord) -> None:
+def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
     logger.append_keys(message_group=record.attributes.message_group_id)
-    default_job_runner(metrics)(record.body)
+    # The attempt cannot outlive its invocation: the turn's lease ends at the invocation's deadline.
+    deadline = time.time() + lambda_context.get_remaining_time_in_millis() / 1000
+    default_job_runner(metrics)(record.body, deadline)
 
 
 @logger.inject_lambda_context

@@ -8,6 +8,7 @@ hands it to its function.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -88,6 +89,8 @@ def deliver_batch(
 ) -> int:
     """Invoke the function with one batch; delete what succeeded. Returns how many records failed."""
     records = [sqs_record(message, queue_arn) for message in messages]
+    for record in records:
+        report_delivery(record, trigger)
     try:
         result = invoker.invoke(trigger.function_id, {"Records": records})
     except Exception:
@@ -103,6 +106,25 @@ def deliver_batch(
             Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
         )
     return len(failed)
+
+
+DELIVERY_LINE = re.compile(
+    r"delivered SQS message (?P<message_id>\S+) from (?P<queue>\w+) to (?P<function>\w+) "
+    r"after (?P<ms>\d+) ms in the queue"
+)
+"""A delivery's line, as `report_delivery` writes it."""
+
+
+def report_delivery(record: dict[str, Any], trigger: SqsTrigger) -> None:
+    """Log a record handed to its function, with its time in the queue (since `SendMessage`, in ms)."""
+    queued = max(0, int(time.time() * 1000) - int(record["attributes"]["SentTimestamp"]))
+    logger.info(
+        "delivered SQS message %s from %s to %s after %d ms in the queue",
+        record["messageId"],
+        trigger.queue_id,
+        trigger.function_id,
+        queued,
+    )
 
 
 # While a batch is in flight, its FIFO group's next message becomes visible only when the batch is deleted;

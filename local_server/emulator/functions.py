@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import importlib.util
+import logging
 import re
 import sys
 import threading
@@ -20,6 +21,7 @@ from local_server.intrinsics import ACCOUNT_ID
 from local_server.stack import ROOT, Stack
 
 REGION = "us-east-1"
+logger = logging.getLogger(__name__)
 _loading = threading.Lock()
 _loaded: dict[str, ModuleType] = {}
 
@@ -129,17 +131,34 @@ class Invoker:
             with acting:
                 return handler(copy.deepcopy(event), context)
 
-        return in_own_log_context(run)
+        started = time.perf_counter()
+        try:
+            return in_own_log_context(run)
+        finally:
+            report_invocation(logical_id, context.aws_request_id, time.perf_counter() - started)
+
+
+REPORT_LINE = re.compile(
+    r"REPORT RequestId: (?P<request_id>\S+)\tFunction: (?P<function>\w+)\tDuration: (?P<ms>[\d.]+) ms"
+)
+"""An invocation's line, as `report_invocation` writes it."""
+
+
+def report_invocation(logical_id: str, request_id: str, seconds: float) -> None:
+    """Log an invocation's duration as Lambda's `REPORT` line does (with the function's logical id)."""
+    logger.info(
+        "REPORT RequestId: %s\tFunction: %s\tDuration: %.2f ms", request_id, logical_id, seconds * 1000
+    )
 
 
 def reset_lambda_containers() -> None:
     """Forget what warm containers keep (clients, graphs, the verifier), as a cold start would."""
-    from chat_runtime.aws import gateway, routes, worker
+    from chat_runtime.aws import gateway, job_runner, routes, worker
 
     routes.default_route_deps.cache_clear()
     gateway.management_client.cache_clear()
     worker._default_deps = None
-    worker._default_runner = None
+    job_runner._default_runner = None
     authorizer = sys.modules.get("lambda_authorizer_app")
     if authorizer is not None:
         authorizer.verifier.cache_clear()

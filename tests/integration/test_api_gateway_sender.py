@@ -218,3 +218,18 @@ async def test_a_first_frame_posted_before_it_was_logged_reaches_a_client_whose_
     assert [f["seq"] for f in read_frames("old")] == [1]
     assert [f["seq"] for f in read_frames("new")] == [1, 2, 3]
     assert sorted(seq for batch in logged for seq in batch) == [1, 2, 3]  # every frame logged in the end
+
+
+async def test_time_spent_posting_and_logging_is_counted(client: Any) -> None:
+    with_latency(client, 0.05)
+
+    def slow_log(frames: list[Any]) -> None:
+        time.sleep(0.03)
+
+    async with ApiGatewaySender(client, "c-timed", record=slow_log) as sink:
+        await sink(token("a "))
+        await sink(MessageCompleteFrame(thread_id="t"))
+    posts = sink.stats.calls
+    assert posts >= 1
+    assert 0.05 * posts <= sink.stats.post_seconds < 0.05 * posts + 1.0
+    assert 0.03 <= sink.stats.log_seconds < sink.stats.post_seconds + 1.0

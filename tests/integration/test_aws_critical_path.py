@@ -142,7 +142,7 @@ def test_without_the_authorizer_on_the_event_the_session_is_read_after_the_conne
 
 
 def test_attempts_of_one_job_never_overlap_so_no_idempotency_record_is_needed() -> None:
-    """What `worker.make_job_runner`'s argument rests on: one message at a time from a FIFO queue, visible
+    """What `job_runner.make_job_runner`'s argument rests on: one message at a time from a FIFO queue, visible
     again only long after the worker's timeout has ended the attempt that took it."""
     from local_server.stack import load_template
 

@@ -19,6 +19,9 @@ from botocore.exceptions import ClientError
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
+from bench.turn_steps import log_after, turn_steps
+from local_server.emulator.event_source import DELIVERY_LINE
+from local_server.emulator.functions import REPORT_LINE
 from tests.support.live_server import receive_turn
 from tests.support.subprocess_server import EmulatorProcess, aws_emulator_process
 
@@ -131,3 +134,31 @@ def test_idle_connections_are_closed_as_api_gateway_closes_them() -> None:
     ):
         ws.recv(timeout=10)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001
+
+
+def test_the_log_reports_each_invocation_and_the_turn_s_time_in_the_queue(emulator: EmulatorProcess) -> None:
+    offset = len(emulator.log())
+    with connect(emulator.signed_in_url) as ws:
+        started = time.perf_counter()
+        ws.send(json.dumps({"type": "message", "thread_id": "t-steps", "content": "Where is order 1042?"}))
+        frames = receive_turn(ws)
+        total_ms = (time.perf_counter() - started) * 1000
+    assert frames[-1]["type"] == "message_complete", frames
+    log = log_after(emulator, offset)  # the worker's invocation may end after the client has the turn
+
+    durations = {found["function"]: float(found["ms"]) for found in REPORT_LINE.finditer(log)}
+    assert {"AuthorizerFunction", "ConnectFunction", "MessageFunction", "AgentWorkerFunction"} <= set(
+        durations
+    )
+    assert 0 < durations["MessageFunction"] < total_ms
+    assert 0 < durations["AgentWorkerFunction"] < total_ms + 5000  # it ends after the turn's last frame
+    deliveries = [
+        found for found in DELIVERY_LINE.finditer(log) if found["function"] == "AgentWorkerFunction"
+    ]
+    assert len(deliveries) == 1 and deliveries[0]["queue"] == "TurnQueue", log
+    assert 0 < int(deliveries[0]["ms"]) < total_ms
+
+    steps = turn_steps(log, total_ms / 1000)  # with the worker's step metrics, as `bench.run_aws` reads them
+    assert steps.setup_ms > 0 and steps.run_ms > 0 and 0 < steps.posts_ms < steps.worker_ms
+    assert steps.setup_ms + steps.run_ms < steps.worker_ms
+    assert steps.route_ms + steps.queue_ms + steps.setup_ms + steps.run_ms < total_ms

@@ -112,6 +112,9 @@ class SessionRecord:
         ending: The frames that ended the latest tracked turn (its terminal frame, numbered), as sent.
         needs_recovery: The latest turn failed every delivery (AWS: the dead-letter function settled it):
             how far it got is only in the checkpoint, so the next turn rebuilds the session from there.
+        lease_until: While `running` (AWS): until when the attempt that claimed the turn may still be alive
+            (its Lambda invocation's deadline). No other attempt claims or rebuilds the thread before then:
+            a second delivery of the same job at the same time is sent back to the queue instead.
         checkpoint_id: The thread's latest checkpoint as the turn that just ended left it, when the runtime
             knows it (AWS); any change of status forgets it (see `chat_runtime.checkpoint_cache`).
     """
@@ -130,6 +133,7 @@ class SessionRecord:
     ending: tuple[str, ...] = ()
     needs_recovery: bool = False
     checkpoint_id: str | None = None
+    lease_until: float | None = None
 
     def transition(
         self, status: ThreadStatus, pending_interrupts: tuple[PendingInterrupt, ...] = ()
@@ -139,11 +143,22 @@ class SessionRecord:
             raise IllegalTransition(f"thread {self.thread_id}: {self.status} -> {status} is not allowed")
         if (status is ThreadStatus.AWAITING_APPROVAL) != bool(pending_interrupts):
             raise IllegalTransition("a thread awaits approval exactly when it has pending interrupts")
-        return replace(self, status=status, pending_interrupts=pending_interrupts, checkpoint_id=None)
+        return replace(
+            self, status=status, pending_interrupts=pending_interrupts, checkpoint_id=None, lease_until=None
+        )
+
+    def leased(self, now: float) -> bool:
+        """Whether a live attempt holds the thread's running turn at `now` (see `lease_until`)."""
+        return self.status is ThreadStatus.RUNNING and self.lease_until is not None and self.lease_until > now
 
     def is_expired(self, now: float) -> bool:
         """Whether a frame arriving at `now` finds this session expired (TTL 0: any later frame)."""
         return now >= self.expires_at and now > self.last_active_at
+
+
+class AttemptInProgress(RuntimeError):
+    """Another attempt of the thread's running turn may still be alive (its lease has not run out): this
+    delivery must go back to the queue, to be delivered again once that attempt has ended."""
 
 
 MAX_ENDED_REQUESTS = 32

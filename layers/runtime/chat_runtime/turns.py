@@ -22,7 +22,7 @@ from chat_runtime.control import TurnControl
 from chat_runtime.engine import FrameSink, TurnGraph, TurnOutcome, pending_interrupts, run_turn, thread_config
 from chat_runtime.protocol import InterruptResponseFrame, MessageFrame, StateFrame, encode_frame
 from chat_runtime.replay import FrameLog, SequencedSink
-from chat_runtime.sessions import SessionManager, SessionRecord, ThreadStatus, ended
+from chat_runtime.sessions import AttemptInProgress, SessionManager, SessionRecord, ThreadStatus, ended
 
 DEFAULT_MAX_TURN_SECONDS = 120.0
 
@@ -63,6 +63,7 @@ class TurnRunner:
         control: TurnControl | None = None,
         request_id: str | None = None,
         read_session: Callable[[str], SessionRecord | None] | None = None,
+        lease_until: float | None = None,
     ) -> TurnOutcome | None:
         """Admit `frame`, run its turn and store the thread's new status.
 
@@ -76,6 +77,11 @@ class TurnRunner:
                 ending is sent only once the session records it together with this id.
             read_session: How to read the thread's session (default: from `sessions`); the AWS worker
                 passes the one it has just read, so that a turn reads its session once.
+            lease_until: Until when this attempt may be alive (AWS: its Lambda invocation's deadline); the
+                claim of the turn records it, and no other attempt claims or rebuilds the thread before.
+
+        Raises:
+            AttemptInProgress: Another attempt holds the thread's running turn (a concurrent delivery).
 
         Returns:
             The turn's outcome, or None when the frame was refused.
@@ -83,6 +89,8 @@ class TurnRunner:
         thread_id = frame.thread_id
         key = thread_key(thread_id, owner)
         record = (read_session or self.sessions.get_state)(key)
+        if record is not None and record.leased(self.sessions.now()):
+            raise AttemptInProgress(f"a live attempt holds thread {thread_id}'s running turn")
         if (
             record is not None
             and (record.status is ThreadStatus.RUNNING or record.needs_recovery)
@@ -101,7 +109,10 @@ class TurnRunner:
         previous = record or SessionRecord(key, owner=owner)
         first_seq = previous.last_seq + 1
         running = replace(
-            previous.transition(ThreadStatus.RUNNING), turn_first_seq=first_seq, request_id=request_id
+            previous.transition(ThreadStatus.RUNNING),
+            turn_first_seq=first_seq,
+            request_id=request_id,
+            lease_until=lease_until,
         )
         if self.frame_log is not None:
             self.frame_log.begin_turn(key, first_seq)

@@ -89,10 +89,18 @@ class DynamoDBSessionManager:
         names = {f"#a{index}": name for index, name in enumerate(fields)}
         values = {f":v{index}": value for index, value in enumerate(fields.values())}
         condition: dict[str, Any] = {}
+        condition_names: dict[str, str] = {}
         if stored.status is ThreadStatus.RUNNING:
-            # A turn's start: it numbers after `last_seq`, so no number may have been taken since it read.
+            # A turn's start: it numbers after `last_seq`, so no number may have been taken since it read;
+            # and no live attempt may hold the thread (a second delivery of the same job at the same time).
             values[":first"] = {"N": str(stored.turn_first_seq)}
-            condition["ConditionExpression"] = "attribute_not_exists(last_seq) OR last_seq < :first"
+            values[":now"] = _number(self._clock())
+            values[":running"] = {"S": ThreadStatus.RUNNING.value}
+            condition["ConditionExpression"] = (
+                "(attribute_not_exists(last_seq) OR last_seq < :first) AND (attribute_not_exists(lease_until)"
+                " OR lease_until <= :now OR #status_now <> :running)"
+            )
+            condition_names["#status_now"] = "status"
         try:
             self._client.update_item(
                 TableName=self.table_name,
@@ -102,8 +110,9 @@ class DynamoDBSessionManager:
                 UpdateExpression="SET "
                 + ", ".join(f"{alias} = :v{index}" for index, alias in enumerate(names))
                 + " REMOVE cancel_mode, cancel_turn, recover"
-                + ("" if stored.checkpoint_id else ", checkpoint_id"),
-                ExpressionAttributeNames=names,
+                + ("" if stored.checkpoint_id else ", checkpoint_id")
+                + ("" if stored.lease_until is not None else ", lease_until"),
+                ExpressionAttributeNames={**names, **condition_names},
                 ExpressionAttributeValues=values,
                 **condition,
             )
@@ -112,6 +121,21 @@ class DynamoDBSessionManager:
                 raise SessionChanged("the session changed since it was read") from error
             raise
         return stored
+
+    def release_lease(self, thread_key: str, lease_until: float) -> None:
+        """Give up the lease an attempt took (`lease_until`), once it has failed: its redelivery need not wait
+        for the lease to run out. Nothing happens if another lease, or none, is held now."""
+        try:
+            self._client.update_item(
+                TableName=self.table_name,
+                Key={"thread_id": {"S": thread_key}},
+                UpdateExpression="REMOVE lease_until",
+                ConditionExpression="lease_until = :mine",
+                ExpressionAttributeValues={":mine": _number(lease_until)},
+            )
+        except Exception as error:
+            if not _condition_failed(error):
+                raise
 
     def reserve_seq(self, thread_key: str) -> int | None:
         """Take the thread's next `seq` for a refusal, atomically; None for a thread never seen, one whose
@@ -315,6 +339,8 @@ def _item(record: SessionRecord) -> dict[str, Any]:
         item["request_id"] = {"S": record.request_id}
     if record.checkpoint_id:
         item["checkpoint_id"] = {"S": record.checkpoint_id}
+    if record.lease_until is not None:
+        item["lease_until"] = _number(record.lease_until)
     return item
 
 
@@ -338,4 +364,5 @@ def _record(item: dict[str, Any]) -> SessionRecord:
         ending=tuple(json.loads(item.get("ending", {}).get("S", "[]"))),
         needs_recovery=bool(item.get("recover", {}).get("BOOL", False)),
         checkpoint_id=item.get("checkpoint_id", {}).get("S"),
+        lease_until=float(item["lease_until"]["N"]) if "lease_until" in item else None,
     )

@@ -18,9 +18,11 @@ on where the replay left them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +59,20 @@ class SenderStats:
     retries: int = 0
     dropped: int = 0
     gone: bool = False
+    post_seconds: float = 0.0
+    """Time spent in `post_to_connection` calls (retries and failures included)."""
+    log_seconds: float = 0.0
+    """Time spent writing the frame log."""
+
+
+@contextlib.contextmanager
+def _timing(stats: SenderStats, seconds_field: str) -> Iterator[None]:
+    """Add the block's duration to one of `stats`' seconds fields, whether it raises or not."""
+    began = time.monotonic()
+    try:
+        yield
+    finally:
+        setattr(stats, seconds_field, getattr(stats, seconds_field) + time.monotonic() - began)
 
 
 class ApiGatewaySender:
@@ -180,7 +196,8 @@ class ApiGatewaySender:
         assert self._record is not None
         for attempt in range(self._max_attempts):
             try:
-                await asyncio.to_thread(self._record, frames)
+                with _timing(self.stats, "log_seconds"):
+                    await asyncio.to_thread(self._record, frames)
                 return
             except Exception as error:
                 if attempt + 1 == self._max_attempts:
@@ -296,9 +313,10 @@ class ApiGatewaySender:
         for attempt in range(self._max_attempts):
             try:
                 self.stats.calls += 1
-                await asyncio.to_thread(
-                    self._client.post_to_connection, ConnectionId=self._connection_id, Data=data
-                )
+                with _timing(self.stats, "post_seconds"):
+                    await asyncio.to_thread(
+                        self._client.post_to_connection, ConnectionId=self._connection_id, Data=data
+                    )
                 return True
             except Exception as error:
                 code = error_code(error)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
@@ -35,7 +33,7 @@ from chat_runtime.protocol import (
     TokenFrame,
     encode_frame,
 )
-from chat_runtime.sessions import SessionRecord, ThreadStatus, ended
+from chat_runtime.sessions import AttemptInProgress, SessionRecord, ThreadStatus, ended
 from chat_runtime.turns import TurnRunner
 
 # One checkpoint per run (at its end or at an interrupt) instead of one per step: about 10x fewer DynamoDB
@@ -59,6 +57,8 @@ class TurnReport:
     first_token_seconds: float | None
     sender: SenderStats
     approved: bool | None = None
+    first_frame_seconds: float | None = None  # since the job started: the turn's first frame (graph output)
+    last_frame_seconds: float | None = None  # and its last (the ending, once the session records it)
 
 
 @dataclass
@@ -123,10 +123,19 @@ class WorkerDeps:
         return sessions
 
 
-async def process_job(job: TurnJob, deps: WorkerDeps) -> TurnReport:
+async def process_job(job: TurnJob, deps: WorkerDeps, lease_until: float | None = None) -> TurnReport:
     """Run one job: a turn (streamed to the job's connection) or the purge of an expired thread.
 
     A redelivered job never says a second last word (`chat_runtime.aws.redelivery`).
+
+    Args:
+        job: The queued job.
+        deps: The worker's dependencies.
+        lease_until: The attempt's deadline (the Lambda invocation's), held on the thread while its turn
+            runs; None: no lease (tests that deliver a job again at once, as if its attempt had died).
+
+    Raises:
+        AttemptInProgress: Another attempt of the thread's running turn may still be alive.
     """
     started = time.monotonic()
     key = thread_key(job.thread_id, job.owner)
@@ -137,10 +146,25 @@ async def process_job(job: TurnJob, deps: WorkerDeps) -> TurnReport:
         return await _send_state(job, job.frame, deps, key, started)
     session = await _session_and_checkpoint(deps, key)
     try:
-        return await _run_job(job, deps, key, session, started)
+        if session is not None and session.leased(deps.sessions.now()):
+            raise AttemptInProgress(f"a live attempt holds thread {job.thread_id}'s running turn")
+        return await _run_job(job, deps, key, session, started, lease_until)
+    except AttemptInProgress:
+        raise
+    except Exception:  # the attempt has ended (a crash, which nothing catches, leaves its lease to run out)
+        if lease_until is not None:
+            await _released(deps, key, lease_until)
+        raise
     finally:
         if deps.latest is not None:
             deps.latest.release(key)
+
+
+async def _released(deps: WorkerDeps, key: str, lease_until: float) -> None:
+    try:
+        await asyncio.to_thread(deps.sessions.release_lease, key, lease_until)
+    except Exception:  # the lease then runs out by itself, well before SQS delivers the job again
+        logger.warning("could not release a failed attempt's lease", exc_info=True)
 
 
 async def _session_and_checkpoint(deps: WorkerDeps, key: str) -> SessionRecord | None:
@@ -164,10 +188,16 @@ async def _session_and_checkpoint(deps: WorkerDeps, key: str) -> SessionRecord |
 
 
 async def _run_job(
-    job: TurnJob, deps: WorkerDeps, key: str, session: SessionRecord | None, started: float
+    job: TurnJob,
+    deps: WorkerDeps,
+    key: str,
+    session: SessionRecord | None,
+    started: float,
+    lease_until: float | None,
 ) -> TurnReport:
     assert job.frame is not None and not isinstance(job.frame, GetStateFrame)
     first_token: list[float] = []
+    produced: list[float] = []  # when the turn produced its first and (so far) last frame
     client = deps.gateway(job.endpoint_url)
     on_gone = partial(deps.connections.mark_gone, job.connection_id)
     record = partial(deps.frames.record, key)
@@ -190,8 +220,10 @@ async def _run_job(
                 if frame.seq is None:  # a refusal: numbered and recorded below, then sent
                     refusals.append(frame)
                     return
+                now = time.monotonic() - started
+                produced[:] = [produced[0] if produced else now, now]
                 if isinstance(frame, TokenFrame) and not first_token:
-                    first_token.append(time.monotonic() - started)
+                    first_token.append(now)
                 await sender(frame)
 
             sink: FrameSink = timed
@@ -208,6 +240,7 @@ async def _run_job(
                             control=control,
                             # The session read before, once; after a refusal took a number, read again.
                             read_session=partial(_known, session) if attempt == 0 else None,
+                            lease_until=lease_until,
                         )
                         break
                     except SessionChanged:  # a refusal took a number before the turn started: read again
@@ -226,9 +259,11 @@ async def _run_job(
     if outcome is None and session is not None and session.is_expired(deps.sessions.now()):
         await asyncio.to_thread(deps.checkpointer.delete_thread, key)
     approved = job.frame.approval if isinstance(job.frame, InterruptResponseFrame) else None
-    return TurnReport(
+    report = TurnReport(
         outcome, time.monotonic() - started, first_token[0] if first_token else None, sender.stats, approved
     )
+    report.first_frame_seconds, report.last_frame_seconds = produced or (None, None)
+    return report
 
 
 def job_codec(job: TurnJob) -> FrameCodec:
@@ -336,29 +371,7 @@ def _recorded_refusal(
     return refusals
 
 
-def publish_metrics(report: TurnReport, metrics: Any) -> None:
-    """Turn latency, first-token latency, frames and calls, approvals and rejections (Powertools Metrics)."""
-    from aws_lambda_powertools.metrics import MetricUnit
-
-    metrics.add_metric(name="TurnLatency", unit=MetricUnit.Seconds, value=report.seconds)
-    if report.first_token_seconds is not None:
-        metrics.add_metric(
-            name="FirstTokenLatency", unit=MetricUnit.Seconds, value=report.first_token_seconds
-        )
-    metrics.add_metric(name="FramesSent", unit=MetricUnit.Count, value=report.sender.frames_posted)
-    metrics.add_metric(name="PostCalls", unit=MetricUnit.Count, value=report.sender.calls)
-    if report.sender.gone:
-        metrics.add_metric(name="ConnectionsGone", unit=MetricUnit.Count, value=1)
-    if report.approved is not None:
-        metrics.add_metric(
-            name="Approvals" if report.approved else "Rejections", unit=MetricUnit.Count, value=1
-        )
-
-
 _default_deps: WorkerDeps | None = None
-_default_runner: JobRunner | None = None
-
-JobRunner = Callable[[str], dict[str, Any]]
 
 
 def default_worker_deps() -> WorkerDeps:
@@ -367,36 +380,3 @@ def default_worker_deps() -> WorkerDeps:
     if _default_deps is None:
         _default_deps = WorkerDeps.from_settings(AwsSettings.from_environment())
     return _default_deps
-
-
-def make_job_runner(metrics: Any) -> JobRunner:
-    """Run one SQS message body as a job.
-
-    SQS delivers at least once; no idempotency record is needed besides the thread's session:
-    - attempts of one job never overlap: the queue is FIFO, the worker takes one message at a time, and a
-      message becomes visible again only after its visibility timeout (720 s), far past the worker's own
-      timeout (120 s), so by then the attempt that took it has ended, one way or another
-      (`tests/integration/test_aws_critical_path.py` checks the template);
-    - an attempt that ended the request recorded that in the session (`ended_requests`, with the ending,
-      before sending it): its redelivery says nothing more (`chat_runtime.aws.redelivery`);
-    - an attempt that died mid-turn left the session `running` with the request's id: its redelivery
-      continues numbering after what was logged, and reports the run's outcome from the checkpoint if the
-      run had finished, instead of running it again.
-    A redelivered `get_state` answers again (a read), a redelivered purge deletes nothing more.
-    """
-
-    def run(body: str) -> dict[str, Any]:
-        job = TurnJob.model_validate(json.loads(body))
-        report = asyncio.run(process_job(job, default_worker_deps()))
-        publish_metrics(report, metrics)
-        return {"status": report.outcome.status.value if report.outcome else "not_run"}
-
-    return run
-
-
-def default_job_runner(metrics: Any) -> JobRunner:
-    """The job runner for this Lambda container, built once."""
-    global _default_runner
-    if _default_runner is None:
-        _default_runner = make_job_runner(metrics)
-    return _default_runner
