@@ -101,5 +101,5 @@ def test_copilotkit_streams_a_long_answer(browser: Browser, frontend: str) -> No
         expect(page.locator(ANSWERS).last).to_contain_text("word100.", timeout=45_000)
         streamed: list[list[str]] = page.evaluate("window.__streamed")
         essay = [texts for texts in streamed if texts and "word1" in texts[-1]][-1]
-        assert_streamed_in(essay, essay[-1])
+        assert_streamed_in(essay, essay[-1], page)
         page.context.close()

@@ -17,7 +17,7 @@ from starlette.staticfiles import StaticFiles
 from chat_runtime.auth import TokenVerifier, mint_token
 from local_server import create_app
 from tests.browser.conftest import screenshot
-from tests.browser.test_graph_features import served
+from tests.browser.test_graph_features import SLOWEST_TURN_MS, served
 from tests.browser.test_layout import inside
 from tests.support.aws_emulator import aws_path
 from tests.support.live_server import serve
@@ -82,8 +82,11 @@ def sized(
     page = browser.new_context(viewport=viewport, is_mobile=phone, has_touch=phone).new_page()
     page.set_default_timeout(15_000)
     page.add_init_script(RECORD_STREAM)
+    if "token=" in server:  # run-aws: the first turn starts the worker's container
+        expect.set_options(timeout=SLOWEST_TURN_MS)
     page.goto(f"{frontend}/?server={quote(server, safe='')}")
     yield page, viewport
+    expect.set_options(timeout=5_000)  # Playwright's default
     screenshot(page, request)
     page.context.close()
 
@@ -100,9 +103,13 @@ def streamed(page: Page, bubble_index: int) -> list[str]:
     return texts
 
 
-def assert_streamed_in(texts: list[str], final: str) -> None:
-    """The bubble grew through several partial texts, each extending the one before, up to `final`."""
-    assert len(texts) >= 4, texts
+def assert_streamed_in(texts: list[str], final: str, page: Page) -> None:
+    """The bubble grew through several partial texts, each extending the one before, up to `final`.
+
+    On run-aws a short answer of the fast offline model fits in one of the sender's 50 ms post windows and
+    arrives as one frame (docs/performance.md, section 3): there it only has to arrive whole.
+    """
+    assert len(texts) >= (2 if "token%3D" in page.url else 4), texts
     assert texts[-1] == final and final.endswith(".")
     for shorter, longer in itertools.pairwise(texts):
         assert longer.startswith(shorter) and len(longer) > len(shorter), texts
@@ -128,7 +135,7 @@ def test_ask_approve_a_cancel_and_see_the_answer_stream(sized: tuple[Page, Viewp
     expect(first).not_to_have_class("msg assistant streaming")
     expect(first.locator(".text")).to_contain_text("has shipped with UPS")
     expect(first.locator(".who")).to_have_text("order_info")
-    assert_streamed_in(streamed(page, 0), first.locator(".text").text_content() or "")
+    assert_streamed_in(streamed(page, 0), first.locator(".text").text_content() or "", page)
 
     ask(page, "Please cancel order 1043")
     card = page.locator(".card.approval")
@@ -145,7 +152,7 @@ def test_ask_approve_a_cancel_and_see_the_answer_stream(sized: tuple[Page, Viewp
     expect(answer).not_to_have_class("msg assistant streaming")
     expect(page.locator("#status")).to_have_text("Ready")
     count = page.locator(".msg.assistant").count()
-    assert_streamed_in(streamed(page, count - 1), answer.locator(".text").text_content() or "")
+    assert_streamed_in(streamed(page, count - 1), answer.locator(".text").text_content() or "", page)
     expect(page.locator(".tool", has_text="cancel_order")).to_have_count(1)  # announced again, shown once
     expect(page.locator(".tool", has_text="cancel_order")).to_have_class("tool done")
 
