@@ -9,8 +9,6 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-from chat_runtime.protocol import ServerFrame, encode_frame
-
 logger = logging.getLogger(__name__)
 
 GONE_CODES = frozenset({"GoneException"})
@@ -48,21 +46,15 @@ def management_client(endpoint: str) -> Any:
     return boto3.client("apigatewaymanagementapi", endpoint_url=endpoint, config=client_config(POST))
 
 
-def post_frames(
-    client: Any, connection_id: str, frames: Iterable[ServerFrame], attempts: int = 4, delay: float = 0.05
-) -> bool:
-    """Post frames in order from a route handler; False when the connection is gone.
-
-    A failed post (throttled, 5xx, timed out) is tried again, `attempts` times in all; after that the error
-    propagates and API Gateway answers the client with its own error message (docs/protocol.md).
-    """
-    return post_texts(client, connection_id, [encode_frame(frame) for frame in frames], attempts, delay)
-
-
 def post_texts(
     client: Any, connection_id: str, texts: Iterable[str], attempts: int = 4, delay: float = 0.05
 ) -> bool:
-    """Post texts in order (frames already encoded for the connection's protocol), as :func:`post_frames`."""
+    """Post texts (frames already encoded for the connection's protocol) in order from a route handler;
+    False when the connection is gone.
+
+    A failed post (throttled, 5xx, timed out) is tried again, `attempts` times in all; after that the error
+    propagates to the caller.
+    """
     for text in texts:
         data = text.encode()
         for attempt in range(attempts):
