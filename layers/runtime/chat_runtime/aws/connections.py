@@ -94,6 +94,11 @@ class ConnectionStore:
         ).get("Item")
         return None if item is None else _connection(connection_id, item)
 
+    def protocol(self, connection_id: str) -> str | None:
+        """The wire protocol the connection chose (None: ours, or the connection is unknown)."""
+        connection = self.get(connection_id)
+        return connection.protocol if connection is not None else None
+
     def count_frame(
         self, connection_id: str, limit: int, window_seconds: int = 10, now: float | None = None
     ) -> tuple[Connection | None, bool]:

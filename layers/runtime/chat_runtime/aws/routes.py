@@ -207,10 +207,9 @@ def _codec_of(deps: RouteDeps, connection_id: str) -> FrameCodec:
     """The codec of a connection's protocol, read after a failure that came before the handler had read it
     (our own if it cannot be read)."""
     try:
-        connection = deps.connections.get(connection_id)
+        return codec_for(deps.connections.protocol(connection_id))
     except Exception:
         return codec_for(None)
-    return codec_for(connection.protocol if connection is not None else None)
 
 
 def transient(error: BaseException) -> bool:

@@ -275,8 +275,7 @@ def job_codec(job: TurnJob) -> FrameCodec:
 
 def connection_codec(connections: ConnectionStore, connection_id: str) -> FrameCodec:
     """The codec of another connection (a follower that resumed the thread), from its connection item."""
-    connection = connections.get(connection_id)
-    return codec_for(connection.protocol if connection is not None else None)
+    return codec_for(connections.protocol(connection_id))
 
 
 async def _send_run_state(job: TurnJob, deps: WorkerDeps, key: str, sink: FrameSink) -> None:
