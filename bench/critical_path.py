@@ -31,10 +31,8 @@ import botocore.client
 from moto import mock_aws
 
 from bench.common import quick, table
-from chat_runtime.aws import gateway, routes, worker
-from local_server.stack import create_stack
-from support_agent.orders.dynamodb import DynamoDBOrderStore
-from support_agent.orders.store import load_demo_orders
+from bench.handlers import ENVIRONMENT, handler_stack
+from chat_runtime.aws import worker
 from tests.support.lambdas import REGION, Deployment
 
 QUESTION = "What is the status of order 1042?"
@@ -231,28 +229,11 @@ REPEATS = 5
 def run(repeats: int) -> dict[str, list[list[Event]]]:
     """Turns on new threads, follow-ups on one thread, and follow-ups that find a worker which never saw
     the thread (its remembered checkpoints dropped, as in another Lambda container), each recorded."""
-    os.environ.update(
-        {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_REGION": REGION,
-            "POWERTOOLS_TRACE_DISABLED": "true",
-            "POWERTOOLS_METRICS_NAMESPACE": "Bench",
-            "POWERTOOLS_LOG_LEVEL": "WARNING",
-        }
-    )
+    os.environ.update(ENVIRONMENT)
     recorded: dict[str, list[list[Event]]] = {name: [] for name in SCENARIOS}
     with mock_aws():
         session = boto3.Session(region_name=REGION)
-        stack = create_stack(session, "critpath")
-        DynamoDBOrderStore(stack.names["OrdersTable"], resource=session.resource("dynamodb")).put(
-            load_demo_orders()
-        )
-        for function_id in ("MessageFunction", "AgentWorkerFunction"):
-            os.environ.update(stack.environment(function_id))
-        routes.default_route_deps.cache_clear()
-        gateway.management_client.cache_clear()
+        stack = handler_stack(session, "critpath")
         tables = {name: logical.removesuffix("Table").lower() for logical, name in stack.names.items()}
         recorder = Recorder(tables)
         deployment = Deployment(stack, session)

@@ -29,10 +29,8 @@ import botocore.client
 from moto import mock_aws
 
 from bench.common import quick, table
-from chat_runtime.aws import gateway, job_runner, routes, worker
-from local_server.stack import create_stack
-from support_agent.orders.dynamodb import DynamoDBOrderStore
-from support_agent.orders.store import load_demo_orders
+from bench.handlers import ENVIRONMENT, handler_stack
+from chat_runtime.aws import job_runner, worker
 from tests.support.lambdas import REGION, Deployment
 
 TURNS = 50
@@ -131,31 +129,14 @@ def dynamodb_requests(calls: Counter[str]) -> int:
 
 
 def main() -> None:
-    os.environ.update(
-        {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_REGION": REGION,
-            "POWERTOOLS_TRACE_DISABLED": "true",
-            "POWERTOOLS_METRICS_NAMESPACE": "Bench",
-            "POWERTOOLS_LOG_LEVEL": "WARNING",
-        }
-    )
+    os.environ.update(ENVIRONMENT)
     turns = QUICK_TURNS if quick() else TURNS
     shown = [number for number in SHOWN if number <= turns]
     reports: list[worker.TurnReport] = []
     per_turn: list[tuple[Counts, float]] = []
     with mock_aws(), counting():
         session = boto3.Session(region_name=REGION)
-        stack = create_stack(session, "bench")
-        DynamoDBOrderStore(stack.names["OrdersTable"], resource=session.resource("dynamodb")).put(
-            load_demo_orders()
-        )
-        for function_id in ("MessageFunction", "AgentWorkerFunction"):
-            os.environ.update(stack.environment(function_id))
-        routes.default_route_deps.cache_clear()
-        gateway.management_client.cache_clear()
+        stack = handler_stack(session, "bench")
         publish = job_runner.publish_metrics
 
         def capture(report: worker.TurnReport, metrics: Any) -> None:
