@@ -5,7 +5,8 @@ route handler and the worker under moto (each under its own IAM role), on a new 
 thread again. Every AWS call is recorded at botocore's `_make_api_call` with who made it (route handler,
 worker, or the SQS event source that hands the job over), its table, and when it started and ended; the
 model's calls are marked where LangChain's callback manager starts them, and each DynamoDB read of a
-checkpoint where `DynamoDBSaver.get_tuple` runs.
+checkpoint where `DynamoDBSaver`'s repository reads one (`get_checkpoint`, under `get_tuple` and under the
+worker's read by id).
 
 Each of a turn on a new thread, a follow-up on it, and a follow-up on a worker that never saw the thread
 (another Lambda container: its remembered checkpoints dropped) runs five times. Printed per kind of turn:
@@ -83,10 +84,10 @@ class Recorder:
     @contextlib.contextmanager
     def installed(self) -> Iterator[None]:
         from langchain_core.callbacks import manager
-        from langgraph_checkpoint_aws import DynamoDBSaver
+        from langgraph_checkpoint_aws.checkpoint.dynamodb.unified_repository import UnifiedRepository
 
         original_call = botocore.client.BaseClient._make_api_call
-        original_get_tuple = DynamoDBSaver.get_tuple
+        original_get_checkpoint = UnifiedRepository.get_checkpoint
         originals = {
             cls: cls.on_chat_model_start for cls in (manager.CallbackManager, manager.AsyncCallbackManager)
         }
@@ -109,9 +110,9 @@ class Recorder:
                     )
                 )
 
-        def get_tuple(saver: Any, config: Any) -> Any:
+        def get_checkpoint(repo: Any, *args: Any, **kwargs: Any) -> Any:
             recorder.mark(CHECKPOINT_READ)
-            return original_get_tuple(saver, config)
+            return original_get_checkpoint(repo, *args, **kwargs)
 
         def model_start(original: Any) -> Any:
             def started(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -121,14 +122,14 @@ class Recorder:
             return started
 
         botocore.client.BaseClient._make_api_call = call
-        DynamoDBSaver.get_tuple = get_tuple
+        UnifiedRepository.get_checkpoint = get_checkpoint
         for cls, original in originals.items():
             cls.on_chat_model_start = model_start(original)  # type: ignore[method-assign]
         try:
             yield
         finally:
             botocore.client.BaseClient._make_api_call = original_call
-            DynamoDBSaver.get_tuple = original_get_tuple
+            UnifiedRepository.get_checkpoint = original_get_checkpoint
             for cls, original in originals.items():
                 cls.on_chat_model_start = original  # type: ignore[method-assign]
 

@@ -34,7 +34,8 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
     logger.append_keys(message_group=record.attributes.message_group_id)
     # The attempt cannot outlive its invocation: the turn's lease ends at the invocation's deadline.
     deadline = time.time() + lambda_context.get_remaining_time_in_millis() / 1000
-    default_job_runner(metrics)(record.body, deadline)
+    first_delivery = record.attributes.approximate_receive_count == "1"
+    default_job_runner(metrics)(record.body, deadline, first_delivery)
 
 
 @logger.inject_lambda_context

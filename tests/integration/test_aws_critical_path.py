@@ -20,7 +20,7 @@ from chat_runtime.aws import routes, worker
 from chat_runtime.aws.connections import RATE_PREFIX
 from chat_runtime.aws.jobs import TurnJob
 from chat_runtime.aws.settings import AwsSettings
-from tests.integration.test_aws_redelivery import Fault, WorkerKilled, ends_turn, queued_record
+from tests.integration.test_aws_redelivery import Fault, WorkerKilled, deliver, ends_turn, queued_record
 from tests.support.lambdas import Deployment
 
 pytestmark = pytest.mark.integration
@@ -160,21 +160,22 @@ def test_attempts_of_one_job_never_overlap_so_no_idempotency_record_is_needed() 
 
 @pytest.fixture
 def checkpoint_reads() -> Iterator[list[str]]:
-    """The thread of every checkpoint read that reached DynamoDB (`DynamoDBSaver.get_tuple`)."""
-    from langgraph_checkpoint_aws import DynamoDBSaver
+    """The thread of every checkpoint read that reached DynamoDB (`DynamoDBSaver`'s repository reads one
+    under `get_tuple`, and under the worker's read of a checkpoint by id)."""
+    from langgraph_checkpoint_aws.checkpoint.dynamodb.unified_repository import UnifiedRepository
 
-    original = DynamoDBSaver.get_tuple
+    original = UnifiedRepository.get_checkpoint
     reads: list[str] = []
 
-    def counted(saver: Any, config: Any) -> Any:
-        reads.append(config["configurable"]["thread_id"])
-        return original(saver, config)
+    def counted(repo: Any, thread_id: str, *args: Any, **kwargs: Any) -> Any:
+        reads.append(thread_id)
+        return original(repo, thread_id, *args, **kwargs)
 
-    DynamoDBSaver.get_tuple = counted
+    UnifiedRepository.get_checkpoint = counted
     try:
         yield reads
     finally:
-        DynamoDBSaver.get_tuple = original
+        UnifiedRepository.get_checkpoint = original
 
 
 def human_messages(thread_id: str) -> list[str]:
@@ -189,10 +190,15 @@ def test_a_turn_reads_its_checkpoint_once_and_a_follow_up_on_the_same_worker_not
     connection = deployment.connect()
     ask = {"type": "message", "thread_id": "once", "content": "What is the status of order 1042?"}
     assert deployment.turn(connection, ask)[-1]["type"] == "message_complete"
-    assert checkpoint_reads == ["user-123#once"]  # before the run; after it, what the run wrote
+    assert checkpoint_reads == []  # a new thread (no session): no checkpoint; after the run, what it wrote
     assert deployment.turn(connection, ask)[-1]["type"] == "message_complete"
-    assert checkpoint_reads == ["user-123#once"]  # the session named the checkpoint this worker wrote
-    assert human_messages("once") == [ask["content"]] * 2
+    assert checkpoint_reads == []  # the session named the checkpoint this worker wrote
+    deployment.send(connection, ask)
+    record = queued_record(deployment)
+    record["attributes"]["ApproximateReceiveCount"] = "2"  # a redelivery reads the session: and the latest
+    assert deliver(deployment, record)
+    assert checkpoint_reads == []  # which the session names, and this worker remembers
+    assert human_messages("once") == [ask["content"]] * 3
 
 
 def test_a_turn_another_worker_ran_meanwhile_is_not_lost(
@@ -213,7 +219,8 @@ def test_a_turn_another_worker_ran_meanwhile_is_not_lost(
         worker._default_deps = worker_a
     third = {**first, "content": "Thanks"}
     assert deployment.turn(connection, third)[-1]["type"] == "message_complete"
-    assert checkpoint_reads.count("user-123#moved") == 3  # A at turns 1 and 3, B at turn 2
+    # Turn 1 on a new thread reads none; B at turn 2 and A at turn 3 read the one the session names.
+    assert checkpoint_reads == ["user-123#moved"] * 2
     assert human_messages("moved") == [first["content"], second["content"], third["content"]]
 
 

@@ -14,6 +14,12 @@ the latest**:
   thread's latest and the session is not `running` (a turn that died may have written a newer one). Every
   other change of the session's status forgets that id (`SessionRecord.transition`).
 
+A job that starts from the session its route handler read (`expect`) needs no read for a new thread (no
+session, so no checkpoint: sessions outlive their checkpoints), and for a thread whose session names its
+latest checkpoint reads that one by id: such a checkpoint has no pending writes (the session names one only
+when this saver remembered it, and a write stored against it is forgotten at once), so a saver that can read a
+checkpoint without its writes (`read_without_writes`) spares the query for them.
+
 Pending writes are not mirrored: a write stored against the remembered checkpoint (an interrupt, a failed
 task) makes it unknown again, and the next read goes to the saver. What is handed out is deserialized
 afresh each time (LangGraph updates a checkpoint it was given in place), as a read from the saver would be.
@@ -26,7 +32,7 @@ import asyncio
 import copy
 import threading
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,9 +63,21 @@ class _Remembered:
 class LatestCheckpoints(BaseCheckpointSaver[Any]):
     """A saver that remembers each thread's latest checkpoint (see the module's docstring)."""
 
-    def __init__(self, inner: BaseCheckpointSaver[Any]) -> None:
+    def __init__(
+        self,
+        inner: BaseCheckpointSaver[Any],
+        read_without_writes: Callable[[str, str], CheckpointTuple | None] | None = None,
+    ) -> None:
+        """Wrap `inner`.
+
+        Args:
+            inner: The saver that stores the checkpoints.
+            read_without_writes: Reads a root-namespace checkpoint of a thread by id without its pending
+                writes (None: `inner.get_tuple` reads it, writes included).
+        """
         super().__init__(serde=inner.serde)
         self.inner = inner
+        self.read_without_writes = read_without_writes
         self._threads: OrderedDict[str, _Remembered] = OrderedDict()
         self._reads: dict[str, asyncio.Task[CheckpointTuple | None]] = {}
         # Checkpoints that writes were stored against (LangGraph may store them before the checkpoint).
@@ -81,6 +99,33 @@ class LatestCheckpoints(BaseCheckpointSaver[Any]):
             return False
         found.trusted = True
         return True
+
+    def expect(self, thread_id: str, exists: bool, latest_id: str | None) -> None:
+        """At a job's start, from a session read that is not `running`: the thread has no checkpoint (no
+        session: `exists` False), or its latest is `latest_id` (if the session names one). What is remembered
+        is trusted, or the checkpoint read, accordingly."""
+        if not exists:
+            self._remember(thread_id, _Remembered(checkpoint_id=None))
+        elif latest_id is None:
+            self._threads.pop(thread_id, None)
+            self.prefetch(thread_id)
+        elif not self.trust(thread_id, latest_id):
+            self._reads[thread_id] = asyncio.ensure_future(self._read_known(thread_id, latest_id))
+
+    async def _read_known(self, thread_id: str, checkpoint_id: str) -> CheckpointTuple | None:
+        found: CheckpointTuple | None
+        if self.read_without_writes is not None:
+            found = await asyncio.to_thread(self.read_without_writes, thread_id, checkpoint_id)
+        else:
+            config: RunnableConfig = {
+                "configurable": {"thread_id": thread_id, "checkpoint_ns": "", "checkpoint_id": checkpoint_id}
+            }
+            found = await self.inner.aget_tuple(config)
+        if found is None:  # not where the session said (expired meanwhile?): whatever is the latest, then
+            found = await self.inner.aget_tuple(
+                {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
+            )
+        return found
 
     def prefetch(self, thread_id: str) -> None:
         """Start reading the thread's latest checkpoint now, for the run to find when it asks."""

@@ -92,13 +92,15 @@ class DynamoDBSessionManager:
         condition_names: dict[str, str] = {}
         if stored.status is ThreadStatus.RUNNING:
             # A turn's start: it numbers after `last_seq`, so no number may have been taken since it read;
-            # and no live attempt may hold the thread (a second delivery of the same job at the same time).
+            # and the thread must not be running: not by a live attempt (a second delivery of the same job
+            # at the same time), nor by one that died (the worker rebuilds such a session first, so a
+            # claim that finds `running` was decided on a session read before that attempt claimed).
+            # Every other change of a session raises `last_seq`.
             values[":first"] = {"N": str(stored.turn_first_seq)}
-            values[":now"] = _number(self._clock())
             values[":running"] = {"S": ThreadStatus.RUNNING.value}
             condition["ConditionExpression"] = (
-                "(attribute_not_exists(last_seq) OR last_seq < :first) AND (attribute_not_exists(lease_until)"
-                " OR lease_until <= :now OR #status_now <> :running)"
+                "(attribute_not_exists(last_seq) OR last_seq < :first)"
+                " AND (attribute_not_exists(#status_now) OR #status_now <> :running)"
             )
             condition_names["#status_now"] = "status"
         try:
@@ -306,6 +308,19 @@ class DynamoDBSessionManager:
     def now(self) -> float:
         """The manager's clock."""
         return self._clock()
+
+
+def session_item(record: SessionRecord) -> dict[str, Any]:
+    """The record as its DynamoDB item (what `record_of` reads back), e.g. to hand a read on with a job."""
+    item = _item(record)
+    if record.needs_recovery:
+        item["recover"] = {"BOOL": True}
+    return item
+
+
+def record_of(item: dict[str, Any]) -> SessionRecord:
+    """The record a DynamoDB item of the sessions table holds."""
+    return _record(item)
 
 
 def _condition_failed(error: Exception) -> bool:

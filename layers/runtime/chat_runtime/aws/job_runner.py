@@ -13,7 +13,7 @@ from typing import Any
 from chat_runtime.aws.jobs import TurnJob
 from chat_runtime.aws.worker import TurnReport, default_worker_deps, process_job
 
-JobRunner = Callable[[str, float | None], dict[str, Any]]
+JobRunner = Callable[[str, float | None, bool], dict[str, Any]]
 _default_runner: JobRunner | None = None
 
 
@@ -60,12 +60,16 @@ def make_job_runner(metrics: Any) -> JobRunner:
     - an attempt that died mid-turn left the session `running` with the request's id: its redelivery
       continues numbering after what was logged, and reports the run's outcome from the checkpoint if the
       run had finished, instead of running it again.
+    A job's first delivery (SQS's `ApproximateReceiveCount` is 1: no attempt came before) may start from the
+    session its route handler read (`TurnJob.session_seen`); a redelivery reads it.
     A redelivered `get_state` answers again (a read), a redelivered purge deletes nothing more.
     """
 
-    def run(body: str, lease_until: float | None) -> dict[str, Any]:
+    def run(body: str, lease_until: float | None, first_delivery: bool = False) -> dict[str, Any]:
         job = TurnJob.model_validate(json.loads(body))
-        report = asyncio.run(process_job(job, default_worker_deps(), lease_until=lease_until))
+        report = asyncio.run(
+            process_job(job, default_worker_deps(), lease_until=lease_until, first_delivery=first_delivery)
+        )
         publish_metrics(report, metrics)
         return {"status": report.outcome.status.value if report.outcome else "not_run"}
 

@@ -47,6 +47,11 @@ class TurnJob(BaseModel):
         queued_at: Unix time the job was queued.
         protocol: The connection's wire protocol when it is not ours (`ag-ui`): frames are encoded for it.
         run_id: The AG-UI run the turn answers (the RunAgentInput's `runId`), for RUN_STARTED/RUN_FINISHED.
+        session_seen: The route handler read the thread's session just before queueing the turn, and it was
+            neither running nor awaiting recovery: `session_item` is what it read (None: the thread had no
+            session). On the job's first delivery the worker starts from it instead of reading it again
+            (`chat_runtime.aws.worker`: a turn's claim fails, and the job starts over, if it changed since).
+        session_item: The session's DynamoDB item, as read.
     """
 
     kind: JobKind = JobKind.TURN
@@ -63,6 +68,8 @@ class TurnJob(BaseModel):
     queued_at: float = Field(default_factory=time.time)
     protocol: str | None = None
     run_id: str | None = None
+    session_seen: bool = False
+    session_item: dict[str, Any] | None = None
 
     @property
     def group_id(self) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from chat_runtime.agui import AGUI_SUBPROTOCOL, FrameCodec, codec_for, requested
 from chat_runtime.auth import thread_key
 from chat_runtime.aws.cancel_marks import CancelMarks
 from chat_runtime.aws.connections import Connection, ConnectionStore
-from chat_runtime.aws.dynamodb_sessions import DynamoDBSessionManager
+from chat_runtime.aws.dynamodb_sessions import DynamoDBSessionManager, session_item
 from chat_runtime.aws.events import MessageEvent
 from chat_runtime.aws.frame_log import DynamoDBFrameLog
 from chat_runtime.aws.gateway import (
@@ -72,6 +73,8 @@ UNAUTHORIZED = {"statusCode": 401}
 RATE_WINDOW_SECONDS = 10
 BUSY = "The service is busy right now. Please try again in a moment."
 FAILED = "Sorry, we could not take that message. Please send it again."
+MAX_SESSION_HANDED_ON = 32_000
+"""Bytes of a session's item (as JSON) a queued job carries at most (an SQS message holds 256 KB)."""
 
 
 @dataclass
@@ -319,9 +322,21 @@ def _on_client_frame(
                     deps.sqs, deps.queue_url, job.model_copy(update={"kind": JobKind.PURGE, "frame": None})
                 )
             return refuse(key, decision.error.to_frame(), *decision.resend)
+        job = job.model_copy(update=handed_on(record))
     enqueue_surely(deps.sqs, deps.queue_url, job)
     logger.info("queued a turn", extra={"thread_id": frame.thread_id, "connection_id": connection_id})
     return OK
+
+
+def handed_on(record: SessionRecord | None) -> dict[str, Any]:
+    """The job's fields that hand the worker the session this handler read (not running, not awaiting
+    recovery), so that its first attempt need not read it again; nothing for a session too big to carry."""
+    if record is None:
+        return {"session_seen": True}
+    item = session_item(record)
+    if len(json.dumps(item)) > MAX_SESSION_HANDED_ON:
+        return {}
+    return {"session_seen": True, "session_item": item}
 
 
 def numbered_refusal(deps: RouteDeps, key: str, error: ServerFrame) -> ServerFrame:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -13,10 +13,19 @@ from chat_runtime.agui import FrameCodec, codec_for
 from chat_runtime.auth import thread_key
 from chat_runtime.aws import redelivery
 from chat_runtime.aws.cancel_marks import CancelMarks, watching
+from chat_runtime.aws.checkpoint_reads import reader_without_writes
 from chat_runtime.aws.connections import ConnectionStore
 from chat_runtime.aws.dynamodb_sessions import DynamoDBSessionManager, SessionChanged
 from chat_runtime.aws.frame_log import DynamoDBFrameLog
 from chat_runtime.aws.gateway import WORKER, client_config, management_client
+from chat_runtime.aws.job_session import (
+    SEQ_ATTEMPTS,
+    UNCHECKED,
+    StaleSession,
+    handed_on_session,
+    read_with_checkpoint,
+    recorded_refusal,
+)
 from chat_runtime.aws.jobs import JobKind, TurnJob
 from chat_runtime.aws.sender import ApiGatewaySender, SenderStats
 from chat_runtime.aws.settings import AwsSettings
@@ -31,9 +40,8 @@ from chat_runtime.protocol import (
     InterruptResponseFrame,
     ServerFrame,
     TokenFrame,
-    encode_frame,
 )
-from chat_runtime.sessions import AttemptInProgress, SessionRecord, ThreadStatus, ended
+from chat_runtime.sessions import AttemptInProgress, SessionRecord, ThreadStatus
 from chat_runtime.turns import TurnRunner
 
 # One checkpoint per run (at its end or at an interrupt) instead of one per step: about 10x fewer DynamoDB
@@ -42,8 +50,6 @@ from chat_runtime.turns import TurnRunner
 CHECKPOINT_ONCE = {"durability": "exit"}
 # Under the worker's 120 s Lambda timeout, so a stopped turn still reports and saves its state.
 MAX_TURN_SECONDS = 100.0
-SEQ_ATTEMPTS = 5
-"""How often a worker reads the session again when a route handler's refusal took a `seq` meanwhile."""
 STATE_FAILED = "The conversation's state could not be read. Please try again."
 logger = logging.getLogger(__name__)
 
@@ -93,7 +99,7 @@ class WorkerDeps:
             if settings.checkpoint_bucket
             else None,
         )
-        checkpointer = LatestCheckpoints(saver)
+        checkpointer = LatestCheckpoints(saver, reader_without_writes(saver))
         dynamodb = boto3.client(
             "dynamodb", endpoint_url=settings.dynamodb_endpoint_url, config=client_config(WORKER)
         )
@@ -123,16 +129,26 @@ class WorkerDeps:
         return sessions
 
 
-async def process_job(job: TurnJob, deps: WorkerDeps, lease_until: float | None = None) -> TurnReport:
+async def process_job(
+    job: TurnJob, deps: WorkerDeps, lease_until: float | None = None, first_delivery: bool = False
+) -> TurnReport:
     """Run one job: a turn (streamed to the job's connection) or the purge of an expired thread.
 
     A redelivered job never says a second last word (`chat_runtime.aws.redelivery`).
+
+    On its first delivery a turn starts from the session its route handler read (`TurnJob.session_seen`),
+    without reading it again. That read is as good as the worker's own as long as nothing changed since:
+    every change of a session that is not running raises its `last_seq` or makes it `running`, and the
+    turn's claim is conditional on both (`DynamoDBSessionManager.touch`); a refusal is checked against a
+    fresh read before it is numbered. If either finds a change, nothing has been sent or run yet, and the
+    job starts over from a fresh read. A redelivery always reads: an earlier attempt may have run.
 
     Args:
         job: The queued job.
         deps: The worker's dependencies.
         lease_until: The attempt's deadline (the Lambda invocation's), held on the thread while its turn
             runs; None: no lease (tests that deliver a job again at once, as if its attempt had died).
+        first_delivery: No attempt of the job came before (SQS's `ApproximateReceiveCount` is 1).
 
     Raises:
         AttemptInProgress: Another attempt of the thread's running turn may still be alive.
@@ -144,20 +160,45 @@ async def process_job(job: TurnJob, deps: WorkerDeps, lease_until: float | None 
         return TurnReport(None, time.monotonic() - started, None, SenderStats())
     if isinstance(job.frame, GetStateFrame):
         return await _send_state(job, job.frame, deps, key, started)
-    session = await _session_and_checkpoint(deps, key)
+    handed_on = first_delivery and job.session_seen
+    try:
+        try:
+            session = await (
+                handed_on_session(job, deps.latest, key)
+                if handed_on
+                else read_with_checkpoint(deps.sessions, deps.latest, key)
+            )
+            return await _attempt(job, deps, key, session, started, lease_until, handed_on)
+        except StaleSession:
+            logger.info("the session changed since the route handler read it; reading it again")
+            if deps.latest is not None:
+                deps.latest.release(key)
+            session = await read_with_checkpoint(deps.sessions, deps.latest, key)
+            return await _attempt(job, deps, key, session, started, lease_until, False)
+    finally:
+        if deps.latest is not None:
+            deps.latest.release(key)
+
+
+async def _attempt(
+    job: TurnJob,
+    deps: WorkerDeps,
+    key: str,
+    session: SessionRecord | None,
+    started: float,
+    lease_until: float | None,
+    handed_on: bool,
+) -> TurnReport:
     try:
         if session is not None and session.leased(deps.sessions.now()):
             raise AttemptInProgress(f"a live attempt holds thread {job.thread_id}'s running turn")
-        return await _run_job(job, deps, key, session, started, lease_until)
-    except AttemptInProgress:
+        return await _run_job(job, deps, key, session, started, lease_until, handed_on)
+    except (AttemptInProgress, StaleSession):
         raise
     except Exception:  # the attempt has ended (a crash, which nothing catches, leaves its lease to run out)
         if lease_until is not None:
             await _released(deps, key, lease_until)
         raise
-    finally:
-        if deps.latest is not None:
-            deps.latest.release(key)
 
 
 async def _released(deps: WorkerDeps, key: str, lease_until: float) -> None:
@@ -167,26 +208,6 @@ async def _released(deps: WorkerDeps, key: str, lease_until: float) -> None:
         logger.warning("could not release a failed attempt's lease", exc_info=True)
 
 
-async def _session_and_checkpoint(deps: WorkerDeps, key: str) -> SessionRecord | None:
-    """The thread's session (its one read before the turn), and its latest checkpoint under way.
-
-    The checkpoint is read while the session is, unless this worker remembers one: then the session says
-    whether that is still the latest (and only if not, is it read after all).
-    """
-    latest = deps.latest
-    if latest is None:
-        return await asyncio.to_thread(deps.sessions.get_state, key)
-    if not latest.knows(key):
-        latest.prefetch(key)
-        await asyncio.sleep(0)  # let the read start first
-        return await asyncio.to_thread(deps.sessions.get_state, key)
-    session = await asyncio.to_thread(deps.sessions.get_state, key)
-    trusted = session is not None and session.status is not ThreadStatus.RUNNING
-    if not latest.trust(key, session.checkpoint_id if trusted and session is not None else None):
-        latest.prefetch(key)
-    return session
-
-
 async def _run_job(
     job: TurnJob,
     deps: WorkerDeps,
@@ -194,6 +215,7 @@ async def _run_job(
     session: SessionRecord | None,
     started: float,
     lease_until: float | None,
+    handed_on: bool = False,
 ) -> TurnReport:
     assert job.frame is not None and not isinstance(job.frame, GetStateFrame)
     first_token: list[float] = []
@@ -244,10 +266,13 @@ async def _run_job(
                         )
                         break
                     except SessionChanged:  # a refusal took a number before the turn started: read again
+                        if handed_on and attempt == 0:
+                            raise StaleSession from None
                         if attempt + 1 == SEQ_ATTEMPTS:
                             raise
                         refusals.clear()
-            for frame in _recorded_refusal(deps.sessions, key, refusals, job.request_id):
+            expected = session if handed_on and outcome is None else UNCHECKED
+            for frame in recorded_refusal(deps.sessions, key, refusals, job.request_id, expected):
                 await sender(frame)
         asked = (outcome is not None and bool(outcome.pending_interrupts)) or any(
             isinstance(frame, InterruptFrame)
@@ -343,31 +368,6 @@ async def _redelivered(
 
 def _known(record: SessionRecord | None, _key: str) -> SessionRecord | None:
     return record
-
-
-def _recorded_refusal(
-    sessions: DynamoDBSessionManager, key: str, refusals: list[ServerFrame], request_id: str
-) -> list[ServerFrame]:
-    """A refusal numbered in its thread and recorded as the request's end (a thread never seen: as is)."""
-    for attempt in range(SEQ_ATTEMPTS):
-        record = sessions.get_state(key) if refusals else None
-        if record is None:
-            return refusals
-        numbered = [f.model_copy(update={"seq": record.last_seq + i}) for i, f in enumerate(refusals, 1)]
-        try:
-            sessions.mark_ended(
-                ended(
-                    replace(record, last_seq=record.last_seq + len(numbered)),
-                    request_id,
-                    tuple(encode_frame(f) for f in numbered),
-                ),
-                previous_seq=record.last_seq,
-            )
-            return numbered
-        except SessionChanged:  # a route handler's refusal took a number meanwhile
-            if attempt + 1 == SEQ_ATTEMPTS:
-                raise
-    return refusals
 
 
 _default_deps: WorkerDeps | None = None
