@@ -5,8 +5,8 @@ route handler and the worker under moto (each under its own IAM role), on a new 
 thread again. Every AWS call is recorded at botocore's `_make_api_call` with who made it (route handler,
 worker, or the SQS event source that hands the job over), its table, and when it started and ended; the
 model's calls are marked where LangChain's callback manager starts them, and each DynamoDB read of a
-checkpoint where `DynamoDBSaver`'s repository reads one (`get_checkpoint`, under `get_tuple` and under the
-worker's read by id).
+checkpoint where one is read (`tests.support.checkpoint_calls`: the saver's query for the latest or `GetItem`
+by id, the worker's `BatchGetItem` of a named one).
 
 Each of a turn on a new thread, a follow-up on it, and a follow-up on a worker that never saw the thread
 (another Lambda container: its remembered checkpoints dropped) runs five times. Printed per kind of turn:
@@ -34,6 +34,7 @@ from moto import mock_aws
 from bench.common import quick, table
 from bench.handlers import ENVIRONMENT, handler_stack
 from chat_runtime.aws import worker
+from tests.support.checkpoint_calls import checkpoint_read
 from tests.support.lambdas import REGION, Deployment
 
 QUESTION = "What is the status of order 1042?"
@@ -84,16 +85,16 @@ class Recorder:
     @contextlib.contextmanager
     def installed(self) -> Iterator[None]:
         from langchain_core.callbacks import manager
-        from langgraph_checkpoint_aws.checkpoint.dynamodb.unified_repository import UnifiedRepository
 
         original_call = botocore.client.BaseClient._make_api_call
-        original_get_checkpoint = UnifiedRepository.get_checkpoint
         originals = {
             cls: cls.on_chat_model_start for cls in (manager.CallbackManager, manager.AsyncCallbackManager)
         }
         recorder = self
 
         def call(client: Any, operation: str, params: dict[str, Any]) -> Any:
+            if client.meta.service_model.service_name == "dynamodb" and checkpoint_read(operation, params):
+                recorder.mark(CHECKPOINT_READ)
             started = time.perf_counter()
             actor = recorder.actor
             try:
@@ -110,10 +111,6 @@ class Recorder:
                     )
                 )
 
-        def get_checkpoint(repo: Any, *args: Any, **kwargs: Any) -> Any:
-            recorder.mark(CHECKPOINT_READ)
-            return original_get_checkpoint(repo, *args, **kwargs)
-
         def model_start(original: Any) -> Any:
             def started(self: Any, *args: Any, **kwargs: Any) -> Any:
                 recorder.mark(MODEL)
@@ -122,14 +119,12 @@ class Recorder:
             return started
 
         botocore.client.BaseClient._make_api_call = call
-        UnifiedRepository.get_checkpoint = get_checkpoint
         for cls, original in originals.items():
             cls.on_chat_model_start = model_start(original)  # type: ignore[method-assign]
         try:
             yield
         finally:
             botocore.client.BaseClient._make_api_call = original_call
-            UnifiedRepository.get_checkpoint = original_get_checkpoint
             for cls, original in originals.items():
                 cls.on_chat_model_start = original  # type: ignore[method-assign]
 

@@ -21,6 +21,7 @@ from chat_runtime.aws.connections import RATE_PREFIX
 from chat_runtime.aws.jobs import TurnJob
 from chat_runtime.aws.settings import AwsSettings
 from tests.integration.test_aws_redelivery import Fault, WorkerKilled, deliver, ends_turn, queued_record
+from tests.support.checkpoint_calls import checkpoint_read
 from tests.support.lambdas import Deployment
 
 pytestmark = pytest.mark.integration
@@ -160,22 +161,24 @@ def test_attempts_of_one_job_never_overlap_so_no_idempotency_record_is_needed() 
 
 @pytest.fixture
 def checkpoint_reads() -> Iterator[list[str]]:
-    """The thread of every checkpoint read that reached DynamoDB (`DynamoDBSaver`'s repository reads one
-    under `get_tuple`, and under the worker's read of a checkpoint by id)."""
-    from langgraph_checkpoint_aws.checkpoint.dynamodb.unified_repository import UnifiedRepository
+    """The thread of every checkpoint read that reached DynamoDB (`tests.support.checkpoint_calls`)."""
+    import botocore.client
 
-    original = UnifiedRepository.get_checkpoint
+    original = botocore.client.BaseClient._make_api_call
     reads: list[str] = []
 
-    def counted(repo: Any, thread_id: str, *args: Any, **kwargs: Any) -> Any:
-        reads.append(thread_id)
-        return original(repo, thread_id, *args, **kwargs)
+    def counted(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        if client.meta.service_model.service_name == "dynamodb":
+            thread = checkpoint_read(operation, params)
+            if thread is not None:
+                reads.append(thread)
+        return original(client, operation, params)
 
-    UnifiedRepository.get_checkpoint = counted
+    botocore.client.BaseClient._make_api_call = counted
     try:
         yield reads
     finally:
-        UnifiedRepository.get_checkpoint = original
+        botocore.client.BaseClient._make_api_call = original
 
 
 def human_messages(thread_id: str) -> list[str]:
