@@ -58,12 +58,20 @@ class TurnSteps:
         return (self.route_ms, self.queue_ms, self.setup_ms, self.run_ms, rest)
 
 
-def _worker_metrics(log: str) -> dict[str, Any]:
+def worker_metrics(log: str) -> dict[str, Any]:
+    """The worker's metrics document (EMF) for the turn. Lines of the emulator's threads may run into one
+    another (another line's text before or after it), so the document is decoded where it starts, alone."""
+    decoder = json.JSONDecoder()
     for line in log.splitlines():
-        if line.startswith('{"_aws"'):
-            document: dict[str, Any] = json.loads(line)
-            if "SetupLatency" in document:
-                return document
+        start = line.find('{"_aws"')
+        if start < 0:
+            continue
+        try:
+            document, _ = decoder.raw_decode(line, start)
+        except ValueError:
+            continue
+        if isinstance(document, dict) and "SetupLatency" in document:
+            return document
     raise ValueError("no worker metrics with SetupLatency in the log")
 
 
@@ -85,7 +93,7 @@ def turn_steps(log: str, total_seconds: float) -> TurnSteps:
     missing = {ROUTE_FUNCTION, WORKER_FUNCTION} - durations.keys()
     if missing or not deliveries:
         raise ValueError(f"the turn's lines are missing from the log ({sorted(missing) or 'delivery'})")
-    metrics = _worker_metrics(log)
+    metrics = worker_metrics(log)
     return TurnSteps(
         route_ms=durations[ROUTE_FUNCTION],
         queue_ms=float(deliveries[0]["ms"]),

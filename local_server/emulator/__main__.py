@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import logging.config
+import sys
 import time
 
 import uvicorn
@@ -13,6 +14,7 @@ from local_server.__main__ import WS_MAX_BYTES
 from local_server.client import command_line
 from local_server.emulator.gateway import GatewayLimits, create_gateway_app
 from local_server.emulator.stack import MotoServer, build_emulated_stack
+from local_server.emulator.whole_lines import WholeLines
 from local_server.iam import TranslatorMissing
 from local_server.logs import logging_config
 
@@ -34,6 +36,7 @@ def main(argv: list[str] | None = None) -> None:
         "--parameter", action="append", default=[], metavar="KEY=VALUE", help="a template parameter"
     )
     args = parser.parse_args(argv)
+    sys.stdout = WholeLines(sys.stdout)  # before the functions load: their loggers write to it
     log_config = logging_config(args.log_level)
     logging.config.dictConfig(log_config)
     if args.log_level != "debug":
