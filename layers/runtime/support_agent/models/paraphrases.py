@@ -11,7 +11,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from rapidfuzz import fuzz, process
@@ -133,18 +133,38 @@ def score(normalised: str, phrase: str) -> float:
     ("I want a refund for order #, it arrived broken" contains "i want a refund"), so longer messages still
     match the short way the table says things.
     """
-    if normalised == phrase:
+    return _score(_Words.of(normalised), _Words.of(phrase))
+
+
+@dataclass(frozen=True, slots=True)
+class _Words:
+    """A normalised text and what `score` reads of its words, worked out once (a message is scored against
+    every paraphrase; a paraphrase against every message)."""
+
+    text: str
+    words: set[str]
+    weight: float
+    negated: bool
+
+    @classmethod
+    def of(cls, text: str) -> _Words:
+        weights = _weights()
+        words = set(text.split())
+        return cls(text, words, sum(weights.get(word, 1.0) for word in words), bool(words & _NEGATIONS))
+
+
+def _score(said: _Words, written: _Words) -> float:
+    if said.text == written.text:
         return 100.0
-    said, written = set(normalised.split()), set(phrase.split())
-    if bool(said & _NEGATIONS) != bool(written & _NEGATIONS):
+    if said.negated != written.negated:
         # "it was not delivered" is not "was it delivered", however alike their letters.
-        return overlap(normalised, phrase)
-    sort = fuzz.token_sort_ratio(normalised, phrase)
-    inside = fuzz.token_set_ratio(normalised, phrase)
-    value = max(sort, 0.6 * inside + 0.4 * sort, overlap(normalised, phrase))
+        return _overlap(said, written)
+    sort = fuzz.token_sort_ratio(said.text, written.text)
+    inside = fuzz.token_set_ratio(said.text, written.text)
+    value = max(sort, 0.6 * inside + 0.4 * sort, _overlap(said, written))
     # Sharing only small words and placeholders ("what is the <item>") says nothing about the intent.
     weights = _weights()
-    shared = said & written - _PLACEHOLDERS
+    shared = said.words & written.words - _PLACEHOLDERS
     if not any(weights.get(word, 0.0) >= _TELLING for word in shared):
         value = min(value, _UNTELLING_CAP)
     return value
@@ -163,19 +183,45 @@ def _weights() -> dict[str, float]:
 
 def overlap(normalised: str, phrase: str) -> float:
     """The share of weighted words a message and a paraphrase have in common, 0-100 (weighted F1)."""
-    weights = _weights()
-    said, written = set(normalised.split()), set(phrase.split())
-    if not said or not written:
+    return _overlap(_Words.of(normalised), _Words.of(phrase))
+
+
+def _overlap(said: _Words, written: _Words) -> float:
+    if not said.words or not written.words:
         return 0.0
-    common = sum(weights.get(word, 1.0) for word in said & written)
-    precision = common / sum(weights.get(word, 1.0) for word in said)
-    recall = common / sum(weights.get(word, 1.0) for word in written)
+    weights = _weights()
+    common = sum(weights.get(word, 1.0) for word in said.words & written.words)
+    precision = common / said.weight
+    recall = common / written.weight
     return 0.0 if common == 0 else 200 * precision * recall / (precision + recall)
 
 
 def matches(normalised: str, rows: Iterable[tuple[str, str]] | None = None) -> list[Match]:
     """The best match per intent for a normalised message, best first."""
-    pairs = list(rows) if rows is not None else list(zip(*_normalised_table(), strict=True))
+    if rows is None:
+        return list(_table_matches(normalised))
+    return _best_per_intent(normalised, list(rows))
+
+
+@lru_cache(maxsize=1024)
+def _table_matches(normalised: str) -> tuple[Match, ...]:
+    """`matches` against the whole table, kept for the messages read last: scoring every paraphrase is most
+    of the offline model's time, and a turn reads one message in several model calls."""
+    said = _Words.of(normalised)
+    best: dict[str, Match] = {}
+    for intent, written in _table_words():
+        value = _score(said, written)
+        if intent not in best or value > best[intent].score:
+            best[intent] = Match(intent, value, written.text)
+    return tuple(sorted(best.values(), key=lambda match: match.score, reverse=True))
+
+
+@cache
+def _table_words() -> tuple[tuple[str, _Words], ...]:
+    return tuple((intent, _Words.of(phrase)) for intent, phrase in zip(*_normalised_table(), strict=True))
+
+
+def _best_per_intent(normalised: str, pairs: list[tuple[str, str]]) -> list[Match]:
     best: dict[str, Match] = {}
     for intent, phrase in pairs:
         value = score(normalised, phrase)
