@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> None:
         for library in QUIET_LIBRARIES:
             logging.getLogger(library).setLevel(logging.WARNING)
     started = time.monotonic()
-    moto = None if args.endpoint_url else MotoServer().start()
+    moto = None if args.endpoint_url else MotoServer().start(in_process_clients=True)
     endpoint = args.endpoint_url or (moto.url if moto else "")
     management = f"http://{args.host}:{args.port}"
     parameters = dict(item.split("=", 1) for item in args.parameter)
@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> None:
                 idle_timeout_seconds=args.idle_timeout, max_connection_seconds=args.max_connection
             ),
             enforce_iam=not args.no_iam,
+            in_process=moto is not None,
         )
     except TranslatorMissing as error:
         parser.error(f"{error} (run `make run-aws`, which installs it, or pass --no-iam)")
