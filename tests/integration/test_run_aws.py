@@ -162,3 +162,25 @@ def test_the_log_reports_each_invocation_and_the_turn_s_time_in_the_queue(emulat
     assert steps.setup_ms > 0 and steps.run_ms > 0 and 0 < steps.posts_ms < steps.worker_ms
     assert steps.setup_ms + steps.run_ms < steps.worker_ms
     assert steps.route_ms + steps.queue_ms + steps.setup_ms + steps.run_ms < total_ms
+
+
+def test_the_handlers_in_process_state_is_the_server_s(emulator: EmulatorProcess) -> None:
+    """The handlers reach moto in-process; another process, at the server's URL, sees what they wrote and
+    they see what it wrote (one set of backends)."""
+    dynamodb = aws_client("dynamodb", emulator.moto_url)
+    dynamodb.update_item(  # written from outside: the agent must read it
+        TableName="local-OrdersTable",
+        Key={"order_id": {"S": "1046"}},
+        UpdateExpression="SET #status = :status",
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues={":status": {"S": "delivered"}},
+    )
+    with connect(emulator.signed_in_url) as ws:
+        ws.send(json.dumps({"type": "message", "thread_id": "shared", "content": "Where is order 1046?"}))
+        frames = receive_turn(ws, timeout=30)
+    answer = "".join(f.get("content", "") for f in frames if f["type"] == "token").lower()
+    assert "delivered" in answer, frames
+    sessions = dynamodb.scan(TableName="local-SessionsTable")["Items"]
+    assert any(item["thread_id"]["S"].endswith("shared") for item in sessions), sessions
+    checkpoints = dynamodb.scan(TableName="local-CheckpointsTable", Select="COUNT")["Count"]
+    assert checkpoints > 0
