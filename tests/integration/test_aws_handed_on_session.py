@@ -75,6 +75,26 @@ def run_worker(deployment: Deployment, calls: WorkerCalls) -> None:
         calls.recording = False
 
 
+def approval_of_a_cancel(deployment: Deployment, connection: str, thread_id: str) -> dict[str, Any]:
+    """The customer asks to cancel order 1043; the approval that answers the agent's question."""
+    interrupt = deployment.turn(
+        connection, {"type": "message", "thread_id": thread_id, "content": "Cancel order 1043"}
+    )[-1]
+    assert interrupt["type"] == "interrupt", interrupt
+    return {
+        "type": "interrupt_response",
+        "thread_id": thread_id,
+        "approved": True,
+        "interrupt_id": interrupt["interrupt_id"],
+    }
+
+
+def cancels_of_1043(deployment: Deployment) -> int:
+    table = deployment.stack.names["OrdersTable"]
+    item = boto3.client("dynamodb").get_item(TableName=table, Key={"order_id": {"S": "1043"}})["Item"]
+    return len(item["applied_actions"]["SS"])
+
+
 def test_a_new_thread_s_worker_reads_neither_its_session_nor_a_checkpoint(
     deployment: Deployment, worker_calls: WorkerCalls
 ) -> None:
@@ -126,16 +146,7 @@ def test_an_approval_clicked_twice_runs_the_action_once(
     session that says so; the second job's claim finds the session moved on, and its worker reads it again
     and refuses it (no approval pending), numbered after the first answer's frames."""
     connection = deployment.connect()
-    interrupt = deployment.turn(
-        connection, {"type": "message", "thread_id": "twice", "content": "Cancel order 1043"}
-    )[-1]
-    assert interrupt["type"] == "interrupt"
-    answer = {
-        "type": "interrupt_response",
-        "thread_id": "twice",
-        "approved": True,
-        "interrupt_id": interrupt["interrupt_id"],
-    }
+    answer = approval_of_a_cancel(deployment, connection, "twice")
     assert deployment.send(connection, answer) == {"statusCode": 200}
     assert deployment.send(connection, answer) == {"statusCode": 200}
     assert deployment.queued() == 2  # the route handlers both admitted it
@@ -147,9 +158,7 @@ def test_an_approval_clicked_twice_runs_the_action_once(
     seqs = [f["seq"] for f in frames]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
     assert "the session changed since the route handler read it" in caplog.text
-    table = deployment.stack.names["OrdersTable"]
-    item = boto3.client("dynamodb").get_item(TableName=table, Key={"order_id": {"S": "1043"}})["Item"]
-    assert len(item["applied_actions"]["SS"]) == 1  # the cancel ran once
+    assert cancels_of_1043(deployment) == 1  # the cancel ran once
 
 
 def test_a_new_thread_s_second_message_is_not_counted_as_a_new_thread(deployment: Deployment) -> None:
@@ -178,15 +187,7 @@ def test_a_redelivery_reads_the_session_instead_of_the_job_s_copy(deployment: De
     (`ApproximateReceiveCount` 2) carries the session as it was before that attempt. Started from that copy
     it would run the cancel again; it reads the session, finds the run finished, and reports it."""
     connection = deployment.connect()
-    interrupt = deployment.turn(
-        connection, {"type": "message", "thread_id": "again", "content": "Cancel order 1043"}
-    )[-1]
-    answer = {
-        "type": "interrupt_response",
-        "thread_id": "again",
-        "approved": True,
-        "interrupt_id": interrupt["interrupt_id"],
-    }
+    answer = approval_of_a_cancel(deployment, connection, "again")
     assert deployment.send(connection, answer) == {"statusCode": 200}
     record = queued_record(deployment)
     assert TurnJob.model_validate_json(record["body"]).session_seen
@@ -209,9 +210,7 @@ def test_a_redelivery_reads_the_session_instead_of_the_job_s_copy(deployment: De
     assert [f["type"] for f in terminal(reported)] == ["message_complete"]
     seqs = [f["seq"] for f in first_attempt + reported]
     assert first_attempt and len(seqs) == len(set(seqs)), seqs  # no number handed out twice
-    table = deployment.stack.names["OrdersTable"]
-    item = boto3.client("dynamodb").get_item(TableName=table, Key={"order_id": {"S": "1043"}})["Item"]
-    assert len(item["applied_actions"]["SS"]) == 1  # the cancel ran once
+    assert cancels_of_1043(deployment) == 1  # the cancel ran once
 
 
 def test_a_job_s_first_delivery_is_told_by_its_receive_count(
