@@ -8,6 +8,7 @@ import logging
 import os
 import secrets
 import socket
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +47,7 @@ class MotoServer:
         self.port = free_port()
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._in_process: Any = None
+        self._atomic: Any = None
 
     @property
     def url(self) -> str:
@@ -62,13 +64,39 @@ class MotoServer:
 
             self._in_process = mock_aws()
             self._in_process.start()  # before anything is created: it starts from empty backends
+            self._atomic = one_dynamodb_request_at_a_time()
+            self._atomic.__enter__()
         return self
 
     def stop(self) -> None:
         if self._in_process is not None:
+            self._atomic.__exit__(None, None, None)
             self._in_process.stop()
             self._in_process = None
         self._server.stop()
+
+
+@contextlib.contextmanager
+def one_dynamodb_request_at_a_time() -> Iterator[None]:
+    """DynamoDB applies each request to an item atomically; moto builds an item attribute by attribute, so a
+    read in another thread could see half of a new item (a session without its `pending_interrupts`, read by
+    a route handler while the worker's claim created it). In-process, each DynamoDB request runs alone."""
+    from botocore.client import BaseClient
+
+    original: Any = BaseClient._make_api_call
+    lock = threading.Lock()
+
+    def atomic(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        if client.meta.service_model.service_name != "dynamodb":
+            return original(client, operation, params)
+        with lock:
+            return original(client, operation, params)
+
+    BaseClient._make_api_call = atomic
+    try:
+        yield
+    finally:
+        BaseClient._make_api_call = original
 
 
 @dataclass

@@ -186,7 +186,10 @@ def on_client_frame(event: dict[str, Any], deps: RouteDeps) -> dict[str, Any]:
         return _on_client_frame(request, endpoint, deps, seen)
     except Exception as error:
         busy = transient(error)
-        logger.warning("could not handle a frame: %s", error_code(error) or type(error).__name__)
+        # An unexpected failure (not a throttle or a timeout) is logged with its traceback.
+        logger.warning(
+            "could not handle a frame: %s", error_code(error) or type(error).__name__, exc_info=not busy
+        )
         answer = (
             ErrorFrame(code=ErrorCode.SERVICE_BUSY, message=BUSY)
             if busy
