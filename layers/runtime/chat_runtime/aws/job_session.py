@@ -58,9 +58,6 @@ async def handed_on_session(job: TurnJob, latest: LatestCheckpoints | None, key:
     return session
 
 
-UNCHECKED = object()
-
-
 def recorded_refusal(
     sessions: DynamoDBSessionManager,
     key: str,
