@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
@@ -196,17 +195,15 @@ def _overlap(said: _Words, written: _Words) -> float:
     return 0.0 if common == 0 else 200 * precision * recall / (precision + recall)
 
 
-def matches(normalised: str, rows: Iterable[tuple[str, str]] | None = None) -> list[Match]:
+def matches(normalised: str) -> list[Match]:
     """The best match per intent for a normalised message, best first."""
-    if rows is None:
-        return list(_table_matches(normalised))
-    return _best_per_intent(normalised, list(rows))
+    return list(_table_matches(normalised))
 
 
 @lru_cache(maxsize=1024)
 def _table_matches(normalised: str) -> tuple[Match, ...]:
-    """`matches` against the whole table, kept for the messages read last: scoring every paraphrase is most
-    of the offline model's time, and a turn reads one message in several model calls."""
+    """`matches`, kept for the messages read last: scoring every paraphrase is most of the offline model's
+    time, and a turn reads one message in several model calls."""
     said = _Words.of(normalised)
     best: dict[str, Match] = {}
     for intent, written in _table_words():
@@ -219,12 +216,3 @@ def _table_matches(normalised: str) -> tuple[Match, ...]:
 @cache
 def _table_words() -> tuple[tuple[str, _Words], ...]:
     return tuple((intent, _Words.of(phrase)) for intent, phrase in zip(*_normalised_table(), strict=True))
-
-
-def _best_per_intent(normalised: str, pairs: list[tuple[str, str]]) -> list[Match]:
-    best: dict[str, Match] = {}
-    for intent, phrase in pairs:
-        value = score(normalised, phrase)
-        if intent not in best or value > best[intent].score:
-            best[intent] = Match(intent, value, phrase)
-    return sorted(best.values(), key=lambda match: match.score, reverse=True)
