@@ -46,8 +46,7 @@ class MotoServer:
 
         self.port = free_port()
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
-        self._in_process: Any = None
-        self._atomic: Any = None
+        self._in_process = contextlib.ExitStack()
 
     @property
     def url(self) -> str:
@@ -62,17 +61,12 @@ class MotoServer:
         if in_process_clients:
             from moto import mock_aws
 
-            self._in_process = mock_aws()
-            self._in_process.start()  # before anything is created: it starts from empty backends
-            self._atomic = one_dynamodb_request_at_a_time()
-            self._atomic.__enter__()
+            self._in_process.enter_context(mock_aws())  # before anything is created: empty backends
+            self._in_process.enter_context(one_dynamodb_request_at_a_time())
         return self
 
     def stop(self) -> None:
-        if self._in_process is not None:
-            self._atomic.__exit__(None, None, None)
-            self._in_process.stop()
-            self._in_process = None
+        self._in_process.close()
         self._server.stop()
 
 
