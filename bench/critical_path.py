@@ -5,7 +5,7 @@ route handler and the worker under moto (each under its own IAM role), on a new 
 thread again. Every AWS call is recorded at botocore's `_make_api_call` with who made it (route handler,
 worker, or the SQS event source that hands the job over), its table, and when it started and ended; the
 model's calls are marked where LangChain's callback manager starts them, and each DynamoDB read of a
-checkpoint where one is read (`tests.support.checkpoint_calls`: the saver's query for the latest or `GetItem`
+checkpoint where one is read (`tests.support.aws_calls`: the saver's query for the latest or `GetItem`
 by id, the worker's `BatchGetItem` of a named one).
 
 Each of a turn on a new thread, a follow-up on it, and a follow-up on a worker that never saw the thread
@@ -34,7 +34,7 @@ from moto import mock_aws
 from bench.common import quick, table
 from bench.handlers import ENVIRONMENT, handler_stack
 from chat_runtime.aws import worker
-from tests.support.checkpoint_calls import checkpoint_read
+from tests.support.aws_calls import checkpoint_read
 from tests.support.lambdas import REGION, Deployment
 
 QUESTION = "What is the status of order 1042?"

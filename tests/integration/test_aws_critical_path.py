@@ -21,7 +21,7 @@ from chat_runtime.aws.connections import RATE_PREFIX
 from chat_runtime.aws.jobs import TurnJob
 from chat_runtime.aws.settings import AwsSettings
 from tests.integration.test_aws_redelivery import Fault, WorkerKilled, deliver, ends_turn, queued_record
-from tests.support.checkpoint_calls import checkpoint_read
+from tests.support.aws_calls import checkpoint_read, is_dynamodb, watching_calls
 from tests.support.lambdas import Deployment
 
 pytestmark = pytest.mark.integration
@@ -30,21 +30,14 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def calls() -> Iterator[list[tuple[str, str]]]:
     """Every DynamoDB call (operation, table) made while the test runs."""
-    import botocore.client
-
-    original = botocore.client.BaseClient._make_api_call
     seen: list[tuple[str, str]] = []
 
-    def recorded(client: Any, operation: str, params: dict[str, Any]) -> Any:
-        if client.meta.service_model.service_name == "dynamodb":
+    def recorded(client: Any, operation: str, params: dict[str, Any]) -> None:
+        if is_dynamodb(client):
             seen.append((operation, str(params.get("TableName", ""))))
-        return original(client, operation, params)
 
-    botocore.client.BaseClient._make_api_call = recorded
-    try:
+    with watching_calls(recorded):
         yield seen
-    finally:
-        botocore.client.BaseClient._make_api_call = original
 
 
 def rate_counters(deployment: Deployment, connection: str) -> dict[str, int]:
@@ -96,27 +89,20 @@ def test_an_unknown_connection_is_told_to_reconnect(deployment: Deployment) -> N
 def test_the_session_is_read_while_the_frame_is_counted(deployment: Deployment) -> None:
     """The connections write waits until the sessions read has started: done one after the other, it
     would wait out its timeout and the test fails."""
-    import botocore.client
-
     connection = deployment.connect()
     sessions = deployment.stack.names["SessionsTable"]
     connections = deployment.stack.names["ConnectionsTable"]
     session_read = threading.Event()
     overlapped: list[bool] = []
-    original = botocore.client.BaseClient._make_api_call
 
-    def watched(client: Any, operation: str, params: dict[str, Any]) -> Any:
+    def watched(client: Any, operation: str, params: dict[str, Any]) -> None:
         if operation == "GetItem" and params.get("TableName") == sessions:
             session_read.set()
         if operation == "UpdateItem" and params.get("TableName") == connections:
             overlapped.append(session_read.wait(timeout=2))
-        return original(client, operation, params)
 
-    botocore.client.BaseClient._make_api_call = watched
-    try:
+    with watching_calls(watched):
         frames = deployment.turn(connection, {"type": "message", "thread_id": "c", "content": "hello"})
-    finally:
-        botocore.client.BaseClient._make_api_call = original
     assert frames[-1]["type"] == "message_complete"
     assert overlapped == [True]
 
@@ -161,24 +147,16 @@ def test_attempts_of_one_job_never_overlap_so_no_idempotency_record_is_needed() 
 
 @pytest.fixture
 def checkpoint_reads() -> Iterator[list[str]]:
-    """The thread of every checkpoint read that reached DynamoDB (`tests.support.checkpoint_calls`)."""
-    import botocore.client
-
-    original = botocore.client.BaseClient._make_api_call
+    """The thread of every checkpoint read that reached DynamoDB (`tests.support.aws_calls`)."""
     reads: list[str] = []
 
-    def counted(client: Any, operation: str, params: dict[str, Any]) -> Any:
-        if client.meta.service_model.service_name == "dynamodb":
-            thread = checkpoint_read(operation, params)
-            if thread is not None:
-                reads.append(thread)
-        return original(client, operation, params)
+    def counted(client: Any, operation: str, params: dict[str, Any]) -> None:
+        thread = checkpoint_read(operation, params) if is_dynamodb(client) else None
+        if thread is not None:
+            reads.append(thread)
 
-    botocore.client.BaseClient._make_api_call = counted
-    try:
+    with watching_calls(counted):
         yield reads
-    finally:
-        botocore.client.BaseClient._make_api_call = original
 
 
 def human_messages(thread_id: str) -> list[str]:
@@ -269,25 +247,18 @@ def logged_seqs(deployment: Deployment, thread_id: str) -> list[int]:
 def test_the_first_frame_is_posted_before_any_frame_log_write_and_logged_after(
     deployment: Deployment,
 ) -> None:
-    import botocore.client
-
     connection = deployment.connect()
     frames_table = deployment.stack.names["FramesTable"]
     order: list[str] = []
-    original = botocore.client.BaseClient._make_api_call
 
-    def watched(client: Any, operation: str, params: dict[str, Any]) -> Any:
+    def watched(client: Any, operation: str, params: dict[str, Any]) -> None:
         if operation == "PostToConnection" or frames_table in (params.get("RequestItems") or {}):
             order.append(operation)
-        return original(client, operation, params)
 
-    botocore.client.BaseClient._make_api_call = watched
-    try:
+    with watching_calls(watched):
         frames = deployment.turn(
             connection, {"type": "message", "thread_id": "first", "content": "What is the status of 1042?"}
         )
-    finally:
-        botocore.client.BaseClient._make_api_call = original
     assert frames[-1]["type"] == "message_complete"
     assert order[0] == "PostToConnection" and "BatchWriteItem" in order
     assert sorted(logged_seqs(deployment, "first")) == [f["seq"] for f in frames]  # every frame, in the end

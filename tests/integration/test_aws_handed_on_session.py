@@ -29,6 +29,7 @@ from tests.integration.test_aws_redelivery import (
     queued_record,
     terminal,
 )
+from tests.support.aws_calls import is_dynamodb, watching_calls
 from tests.support.lambdas import Deployment
 
 pytestmark = pytest.mark.integration
@@ -49,22 +50,15 @@ class WorkerCalls:
 
 @pytest.fixture
 def worker_calls(deployment: Deployment) -> Iterator[WorkerCalls]:
-    import botocore.client
-
     calls = WorkerCalls(deployment)
-    original = botocore.client.BaseClient._make_api_call
 
-    def recorded(client: Any, operation: str, params: dict[str, Any]) -> Any:
-        if calls.recording and client.meta.service_model.service_name == "dynamodb":
+    def recorded(client: Any, operation: str, params: dict[str, Any]) -> None:
+        if calls.recording and is_dynamodb(client):
             table = params.get("TableName") or next(iter(params.get("RequestItems", {})), "")
             calls.seen.append((operation, calls.names.get(str(table), "?")))
-        return original(client, operation, params)
 
-    botocore.client.BaseClient._make_api_call = recorded
-    try:
+    with watching_calls(recorded):
         yield calls
-    finally:
-        botocore.client.BaseClient._make_api_call = original
 
 
 def run_worker(deployment: Deployment, calls: WorkerCalls) -> None:
