@@ -19,7 +19,6 @@ from collections.abc import Iterator, Sequence
 from typing import Annotated, Any, TypedDict
 
 import boto3
-import botocore.client
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 from langgraph.channels.delta import DeltaChannel
 from langgraph.graph import END, START, StateGraph
@@ -27,6 +26,7 @@ from langgraph.graph.message import add_messages
 from moto import mock_aws
 
 from bench.common import quick, table
+from tests.support.aws_calls import is_dynamodb, watching_calls
 
 TURNS, QUICK_TURNS = 50, 5
 SHOWN = (1, 2, 5, 10, 20, 30, 40, 49, 50)
@@ -50,21 +50,16 @@ class Delta(TypedDict):
 @contextlib.contextmanager
 def counting(counts: dict[str, float]) -> Iterator[None]:
     """Count DynamoDB requests and the bytes of what they write while the block runs."""
-    original = botocore.client.BaseClient._make_api_call
 
-    def counted(client: Any, operation: str, params: dict[str, Any]) -> Any:
-        if client.meta.service_model.service_name == "dynamodb":
+    def counted(client: Any, operation: str, params: dict[str, Any]) -> None:
+        if is_dynamodb(client):
             counts["requests"] += 1
             if operation in ("PutItem", "BatchWriteItem", "UpdateItem"):
                 item = params.get("Item") or params.get("RequestItems") or {}
                 counts["bytes"] += len(json.dumps(item, default=str))
-        return original(client, operation, params)
 
-    botocore.client.BaseClient._make_api_call = counted
-    try:
+    with watching_calls(counted):
         yield
-    finally:
-        botocore.client.BaseClient._make_api_call = original
 
 
 def build(state_type: Any, saver: Any) -> Any:
