@@ -18,11 +18,11 @@ def dynamodb_backend(
     """The support graph and sessions on the template's tables (created when missing).
 
     Returns:
-        The compiled graph (checkpoints in DynamoDB, large ones in S3) and the session manager.
+        The compiled graph (checkpoints in DynamoDB, one partition per thread) and the session manager.
     """
     import boto3
-    from langgraph_checkpoint_aws import DynamoDBSaver
 
+    from chat_runtime.aws.thread_saver import thread_saver
     from chat_runtime.graphs import configured_graph
     from local_server.stack import create_stack
     from support_agent.factory import build_chat_model
@@ -34,12 +34,12 @@ def dynamodb_backend(
     orders = DynamoDBOrderStore(stack.names["OrdersTable"], endpoint_url=endpoint_url)
     if not orders.list_for_customer(settings.demo_customer_id):
         orders.put(load_demo_orders(settings.demo_orders_path))
-    checkpointer = DynamoDBSaver(
-        table_name=stack.names["CheckpointsTable"],
+    checkpointer = thread_saver(
+        stack.names["CheckpointsTable"],
+        bucket=stack.names["CheckpointBucket"],
         endpoint_url=endpoint_url,
+        s3_endpoint_url=endpoint_url,
         ttl_seconds=settings.session_ttl_seconds or None,
-        enable_checkpoint_compression=True,
-        s3_offload_config={"bucket_name": stack.names["CheckpointBucket"], "endpoint_url": endpoint_url},
     )
     sessions = DynamoDBSessionManager(
         stack.names["SessionsTable"],

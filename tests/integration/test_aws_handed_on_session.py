@@ -1,7 +1,7 @@
 """A job's first delivery starts from the session its route handler read (issue 19's critical path).
 
-The worker then reads no session, no checkpoint for a new thread, and a named checkpoint by id without the
-query for its writes. What must hold besides: a session that changed after the route handler read it is read
+The worker then reads no session, no checkpoint for a new thread, and a named checkpoint by id with its delta
+history in one query. What must hold besides: a session that changed after the route handler read it is read
 again before anything is decided (the approval clicked twice, a new thread's second message), and a
 redelivery never starts from the job's copy.
 """
@@ -18,7 +18,6 @@ import pytest
 
 from chat_runtime.auth import thread_key
 from chat_runtime.aws import worker
-from chat_runtime.aws.checkpoint_reads import reader_without_writes
 from chat_runtime.aws.jobs import TurnJob
 from chat_runtime.aws.settings import AwsSettings
 from tests.integration.test_aws_redelivery import (
@@ -97,7 +96,8 @@ def test_a_new_thread_s_worker_reads_neither_its_session_nor_a_checkpoint(
     run_worker(deployment, worker_calls)
     assert terminal(deployment.new_frames(connection))[-1]["type"] == "message_complete"
     assert "GetItem" not in worker_calls.of("SessionsTable"), worker_calls.seen
-    assert worker_calls.of("CheckpointsTable") == ["PutItem", "PutItem"], worker_calls.seen  # writes only
+    # Writes only: the first checkpoint with the writes stored against it (one batch), then the run's last.
+    assert worker_calls.of("CheckpointsTable") == ["BatchWriteItem", "PutItem"], worker_calls.seen
 
 
 def test_another_worker_reads_the_named_checkpoint_by_id_without_its_writes(
@@ -114,23 +114,36 @@ def test_another_worker_reads_the_named_checkpoint_by_id_without_its_writes(
         worker._default_deps = worker_a
     assert terminal(deployment.new_frames(connection))[-1]["type"] == "message_complete"
     assert "GetItem" not in worker_calls.of("SessionsTable")
-    # The checkpoint's item and its payload at once; no query (for the latest, or for its pending writes).
-    assert worker_calls.of("CheckpointsTable") == ["BatchGetItem", "PutItem", "PutItem"], worker_calls.seen
+    # The named checkpoint with its delta history: one query; then the turn's writes and its checkpoint.
+    assert worker_calls.of("CheckpointsTable") == ["Query", "BatchWriteItem", "PutItem"], worker_calls.seen
 
 
-def test_the_read_by_id_is_what_get_tuple_reads(deployment: Deployment) -> None:
+def test_the_read_with_history_is_what_get_tuple_and_the_parent_walk_read(deployment: Deployment) -> None:
+    """One query answers what LangGraph's default would read checkpoint by checkpoint."""
+    from langgraph.checkpoint.base import BaseCheckpointSaver
+
     connection = deployment.connect()
-    assert deployment.turn(connection, ASK)[-1]["type"] == "message_complete"
+    for question in ("What is the status of order 1042?", "When will it arrive?", "And order 1043?"):
+        assert deployment.turn(connection, {**ASK, "content": question})[-1]["type"] == "message_complete"
     saver = worker.default_worker_deps().checkpointer.inner
     key = thread_key("t", "user-123")
     latest = saver.get_tuple({"configurable": {"thread_id": key, "checkpoint_ns": ""}})
     assert latest is not None and latest.pending_writes == []
-    read = reader_without_writes(saver)(key, latest.config["configurable"]["checkpoint_id"])
+    assert "messages" not in latest.checkpoint["channel_values"]  # a delta checkpoint: the history holds them
+    read, history = saver.read_with_history(latest.config, ["messages"])
     assert read == latest
-    assert read is not None and [m.type for m in read.checkpoint["channel_values"]["messages"]][:1] == [
-        "human"
-    ]
-    assert reader_without_writes(saver)(key, "1f000000-0000-6000-8000-000000000000") is None
+    walked = BaseCheckpointSaver.get_delta_channel_history(saver, config=latest.config, channels=["messages"])
+    assert history == walked
+    messages = [write[2] for write in history["messages"]["writes"]]
+    assert sum(1 for batch in messages for m in batch if m.type == "human") == 3
+    unknown = {
+        "configurable": {
+            "thread_id": key,
+            "checkpoint_ns": "",
+            "checkpoint_id": "1f000000-0000-6000-8000-000000000000",
+        }
+    }
+    assert saver.read_with_history(unknown, ["messages"]) == (None, {})
 
 
 def test_an_approval_clicked_twice_runs_the_action_once(
@@ -230,31 +243,3 @@ def test_a_job_s_first_delivery_is_told_by_its_receive_count(
     again["attributes"]["ApproximateReceiveCount"] = "3"
     assert deliver(deployment, again)
     assert seen == [True, False]
-
-
-def test_a_checkpoint_offloaded_to_s3_is_read_by_id_too(deployment: Deployment) -> None:
-    """A big checkpoint's payload lives in S3: the batch finds its item only, the payload comes from S3."""
-    import base64
-    import os
-
-    from langgraph_checkpoint_aws.checkpoint.dynamodb.storage_strategy import S3_OFFLOAD_THRESHOLD
-
-    connection = deployment.connect()
-    assert deployment.turn(connection, ASK)[-1]["type"] == "message_complete"
-    saver = worker.default_worker_deps().checkpointer.inner
-    key = thread_key("t", "user-123")
-    latest = saver.get_tuple({"configurable": {"thread_id": key, "checkpoint_ns": ""}})
-    assert latest is not None and saver.repo.storage.s3_enabled
-    noise = base64.b64encode(os.urandom(S3_OFFLOAD_THRESHOLD)).decode()  # incompressible, over the threshold
-    values = {**latest.checkpoint["channel_values"], "notes": noise}
-    checkpoint = {**latest.checkpoint, "id": "1f100000-0000-6000-8000-000000000001", "channel_values": values}
-    stored = saver.put(latest.config, checkpoint, latest.metadata, {})
-    checkpoint_id = stored["configurable"]["checkpoint_id"]
-    item = boto3.client("dynamodb").get_item(
-        TableName=deployment.stack.names["CheckpointsTable"],
-        Key={"PK": {"S": f"CHECKPOINT_{key}"}, "SK": {"S": f"#{checkpoint_id}"}},
-    )["Item"]
-    assert item["ref_loc"]["S"] == "S3"
-    read = reader_without_writes(saver)(key, checkpoint_id)
-    assert read == saver.get_tuple(stored)
-    assert read is not None and read.checkpoint["channel_values"]["notes"] == noise

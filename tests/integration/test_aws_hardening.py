@@ -11,7 +11,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from chat_runtime.aws import routes
+from chat_runtime.aws import routes, worker
 from chat_runtime.aws.dynamodb_sessions import DynamoDBSessionManager
 from chat_runtime.sessions import SessionRecord
 from local_server.emulator.functions import LambdaContext, load_handler_module
@@ -22,26 +22,40 @@ from tests.support.lambdas import EVENTS, Deployment, event
 pytestmark = pytest.mark.integration
 
 
-def test_a_checkpoint_over_the_offload_threshold_is_written_under_the_worker_role(
+def item_bytes(item: dict[str, Any]) -> int:
+    """An item's size as DynamoDB counts it (names and values), near enough for binary and string values."""
+    size = 0
+    for name, value in item.items():
+        [(kind, data)] = value.items()
+        size += len(name) + (len(data) if kind in ("B", "S") else len(str(data)))
+    return size
+
+
+def test_a_conversation_past_the_item_limit_is_stored_in_parts_under_the_worker_role(
     deployment: Deployment,
 ) -> None:
-    """The saver tags offloaded checkpoints (`ttl-days`), which takes s3:PutObjectTagging as well."""
+    """DynamoDB refuses items over 400 KB (moto does not): the snapshot of a long conversation is split into
+    parts, written and read back under the worker's IAM role."""
     connection = deployment.connect()
-    s3, bucket = boto3.client("s3"), deployment.stack.names["CheckpointBucket"]
-    for _ in range(25):  # ~22 KB of incompressible text a turn: offloaded past 350 KB, around turn 16
+    dynamodb, table = boto3.client("dynamodb"), deployment.stack.names["CheckpointsTable"]
+    for turn in range(60):  # noqa: B007 - counted after the loop  # ~22 KB of incompressible text a turn; a snapshot every 100 updates
         frames = deployment.turn(
             connection, {"type": "message", "thread_id": "long", "content": secrets.token_urlsafe(22_000)}
         )
         assert frames[-1]["type"] == "message_complete", frames[-1]
-        if s3.list_objects_v2(Bucket=bucket).get("KeyCount"):
+        pages = dynamodb.get_paginator("scan").paginate(TableName=table)
+        items = [item for page in pages for item in page["Items"]]
+        if any("#P#" in item["SK"]["S"] for item in items):
             break
     else:
-        pytest.fail("no checkpoint was offloaded to S3")
-    [offloaded] = s3.list_objects_v2(Bucket=bucket)["Contents"]
-    tags = s3.get_object_tagging(Bucket=bucket, Key=offloaded["Key"])["TagSet"]
-    assert tags == [{"Key": "ttl-days", "Value": "1"}]
+        pytest.fail("no value was stored in parts")
+    assert max(item_bytes(item) for item in items) < 400_000
     frames = deployment.turn(connection, {"type": "message", "thread_id": "long", "content": "Still there?"})
-    assert frames[-1]["type"] == "message_complete"  # the offloaded checkpoint is read back
+    assert frames[-1]["type"] == "message_complete"  # read back: the whole conversation
+    state = worker.default_worker_deps().runner.graph.get_state(  # type: ignore[attr-defined]
+        {"configurable": {"thread_id": "user-123#long"}}
+    )
+    assert sum(1 for m in state.values["messages"] if m.type == "human") == turn + 2
 
 
 def test_the_iam_guard_refuses_what_a_role_does_not_allow(deployment: Deployment) -> None:

@@ -1,15 +1,14 @@
 """LangGraph's checkpointer conformance suite (`langgraph-checkpoint-conformance`) on the savers we run.
 
-The AWS worker's saver (`OwnerScopedSaver` around `LatestCheckpoints` around `DynamoDBSaver`, compressed,
-under moto) and the local server's (`OwnerScopedSaver` around `InMemorySaver`). Version 0.0.2 has no
-delta-channel capability; it tests put, put_writes, get_tuple, list and delete_thread, and reports the
+`DynamoDBThreadSaver` alone and as the AWS worker runs it (`OwnerScopedSaver` around `LatestCheckpoints`
+around it, under moto), and the local server's (`OwnerScopedSaver` around `InMemorySaver`). Version 0.0.2 has
+no delta-channel capability; it tests put, put_writes, get_tuple, list and delete_thread, and reports the
 optional ones (delete_for_runs, copy_thread, prune) as not detected when a saver lacks them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncGenerator, Iterator
 from typing import Any
 
@@ -57,17 +56,22 @@ def check(report: Any) -> None:
     assert all(outcome in (True, None) for outcome in outcomes.values()), outcomes
 
 
-def test_the_aws_workers_saver_passes_the_conformance_suite(moto_dynamodb: str) -> None:
-    from langgraph_checkpoint_aws import DynamoDBSaver
+def test_the_thread_saver_passes_the_conformance_suite(moto_dynamodb: str) -> None:
+    from chat_runtime.aws.thread_saver import thread_saver
 
-    @checkpointer_test(name="OwnerScopedSaver(LatestCheckpoints(DynamoDBSaver))")
+    @checkpointer_test(name="DynamoDBThreadSaver")
     async def saver() -> AsyncGenerator[Any, None]:
-        inner = DynamoDBSaver(
-            table_name=moto_dynamodb,
-            region_name=os.environ["AWS_DEFAULT_REGION"],
-            enable_checkpoint_compression=True,
-        )
-        yield OwnerScopedSaver(LatestCheckpoints(inner))
+        yield thread_saver(moto_dynamodb)
+
+    check(asyncio.run(validate(saver)))
+
+
+def test_the_aws_workers_saver_passes_the_conformance_suite(moto_dynamodb: str) -> None:
+    from chat_runtime.aws.thread_saver import thread_saver
+
+    @checkpointer_test(name="OwnerScopedSaver(LatestCheckpoints(DynamoDBThreadSaver))")
+    async def saver() -> AsyncGenerator[Any, None]:
+        yield OwnerScopedSaver(LatestCheckpoints(thread_saver(moto_dynamodb), delta_channels=("messages",)))
 
     check(asyncio.run(validate(saver)))
 

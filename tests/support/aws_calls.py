@@ -1,10 +1,10 @@
 """Watching the AWS calls a test makes happen, and telling which DynamoDB calls read a checkpoint.
 
-`watching_calls` shows a callback every call botocore makes in this process. A checkpoint's item has the
-partition key `CHECKPOINT_{thread}` (`DynamoDBSaver`'s layout, langgraph-checkpoint-aws 1.2.6): the saver
-queries that partition for the latest, or gets one item by id; the worker reads a named one with its payload
-in a `BatchGetItem` (`chat_runtime.aws.checkpoint_reads`). Payload (`CHUNK_…`) and pending-writes
-(`WRITES_…`) reads are parts of a checkpoint read, not reads of their own.
+`watching_calls` shows a callback every call botocore makes in this process. A thread's checkpoints are in
+the partition `THREAD#{thread}` (`chat_runtime.aws.thread_saver.layout`), read with one `Query`; a thread
+stored in the previous layout has the partition key `CHECKPOINT_{thread}` (`DynamoDBSaver`'s, read through
+it: a query or an item by id). Payload (`CHUNK_…`) and pending-writes (`WRITES_…`) reads of that layout are
+parts of a checkpoint read, not reads of their own.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
-PREFIX = "CHECKPOINT_"
+PREFIXES = ("THREAD#", "CHECKPOINT_")
 
 
 @contextlib.contextmanager
@@ -50,6 +50,7 @@ def checkpoint_read(operation: str, params: dict[str, Any]) -> str | None:
         keys = [{"PK": params.get("ExpressionAttributeValues", {}).get(":pk", {})}]
     for key in keys:
         partition = str(key.get("PK", {}).get("S", ""))
-        if partition.startswith(PREFIX):
-            return partition[len(PREFIX) :]
+        for prefix in PREFIXES:
+            if partition.startswith(prefix):
+                return partition[len(prefix) :]
     return None

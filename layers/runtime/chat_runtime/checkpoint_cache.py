@@ -16,13 +16,15 @@ the latest**:
 
 A job that starts from the session its route handler read (`expect`) needs no read for a new thread (no
 session, so no checkpoint: sessions outlive their checkpoints), and for a thread whose session names its
-latest checkpoint reads that one by id: such a checkpoint has no pending writes (the session names one only
-when this saver remembered it, and a write stored against it is forgotten at once), so a saver that can read a
-checkpoint without its writes (`read_without_writes`) spares the query for them.
+latest checkpoint reads that one by id, with its delta channels' history when the saver reads both at once
+(`aread_with_history`, `DynamoDBThreadSaver`): one request.
 
-Pending writes are not mirrored: a write stored against the remembered checkpoint (an interrupt, a failed
-task) makes it unknown again, and the next read goes to the saver. What is handed out is deserialized
-afresh each time (LangGraph updates a checkpoint it was given in place), as a read from the saver would be.
+Writes stored against a remembered checkpoint are kept (serialized) but not handed out as its pending
+writes: such a checkpoint is no longer served (`aget_tuple` goes to the saver) nor named for the session.
+They serve its child: the history of `DeltaChannel`s is carried from a remembered checkpoint to the child
+this worker writes (`chat_runtime.delta_lineage`), so `aget_delta_channel_history` of the latest checkpoint
+is answered from memory too. What is handed out is deserialized afresh each time (LangGraph updates a
+checkpoint it was given in place), as a read from the saver would be.
 Everything else is passed through.
 """
 
@@ -32,7 +34,7 @@ import asyncio
 import copy
 import threading
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,10 +45,23 @@ from langgraph.checkpoint.base import (
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
+    DeltaChannelHistory,
     get_checkpoint_id,
+    get_checkpoint_metadata,
+)
+
+from chat_runtime.delta_lineage import (
+    CapturedWrite,
+    Lineage,
+    captured,
+    handed_out,
+    known_histories,
+    root_histories,
+    stored_values,
 )
 
 MAX_THREADS_REMEMBERED = 256
+_Read = tuple[CheckpointTuple | None, Mapping[str, DeltaChannelHistory] | None]
 
 
 @dataclass
@@ -58,30 +73,35 @@ class _Remembered:
     parent_config: RunnableConfig | None = None
     payload: tuple[str, bytes] | None = None
     trusted: bool = True
+    has_writes: bool = False
+    """Writes were stored against it: it is not served (its pending writes are not handed out)."""
+    lineage: Lineage | None = None
+    """Its delta channels' history and writes (None: not known, or the graph has no `DeltaChannel`)."""
+
+    @property
+    def served(self) -> bool:
+        """Whether `aget_tuple` may answer with it."""
+        return self.trusted and not self.has_writes
 
 
 class LatestCheckpoints(BaseCheckpointSaver[Any]):
     """A saver that remembers each thread's latest checkpoint (see the module's docstring)."""
 
-    def __init__(
-        self,
-        inner: BaseCheckpointSaver[Any],
-        read_without_writes: Callable[[str, str], CheckpointTuple | None] | None = None,
-    ) -> None:
+    def __init__(self, inner: BaseCheckpointSaver[Any], delta_channels: Sequence[str] = ()) -> None:
         """Wrap `inner`.
 
         Args:
             inner: The saver that stores the checkpoints.
-            read_without_writes: Reads a root-namespace checkpoint of a thread by id without its pending
-                writes (None: `inner.get_tuple` reads it, writes included).
+            delta_channels: The graph's `DeltaChannel`s (`chat_runtime.delta_lineage.delta_channels_of`),
+                whose histories are remembered too.
         """
         super().__init__(serde=inner.serde)
         self.inner = inner
-        self.read_without_writes = read_without_writes
+        self.delta_channels = tuple(delta_channels)
         self._threads: OrderedDict[str, _Remembered] = OrderedDict()
-        self._reads: dict[str, asyncio.Task[CheckpointTuple | None]] = {}
-        # Checkpoints that writes were stored against (LangGraph may store them before the checkpoint).
-        self._written: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._reads: dict[str, asyncio.Task[_Read]] = {}
+        # Writes stored against a checkpoint before it was (LangGraph may store them first).
+        self._early: OrderedDict[tuple[str, str], list[CapturedWrite]] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
 
@@ -112,25 +132,27 @@ class LatestCheckpoints(BaseCheckpointSaver[Any]):
         elif not self.trust(thread_id, latest_id):
             self._reads[thread_id] = asyncio.ensure_future(self._read_known(thread_id, latest_id))
 
-    async def _read_known(self, thread_id: str, checkpoint_id: str) -> CheckpointTuple | None:
-        found: CheckpointTuple | None
-        if self.read_without_writes is not None:
-            found = await asyncio.to_thread(self.read_without_writes, thread_id, checkpoint_id)
-        else:
-            config: RunnableConfig = {
-                "configurable": {"thread_id": thread_id, "checkpoint_ns": "", "checkpoint_id": checkpoint_id}
-            }
-            found = await self.inner.aget_tuple(config)
-        if found is None:  # not where the session said (expired meanwhile?): whatever is the latest, then
-            found = await self.inner.aget_tuple(
-                {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
-            )
+    async def _read_known(self, thread_id: str, checkpoint_id: str) -> _Read:
+        config: RunnableConfig = {
+            "configurable": {"thread_id": thread_id, "checkpoint_ns": "", "checkpoint_id": checkpoint_id}
+        }
+        found = await self._read(config)
+        if found[0] is None:  # not where the session said (expired meanwhile?): whatever is the latest, then
+            found = await self._read({"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}})
         return found
+
+    async def _read(self, config: RunnableConfig) -> _Read:
+        """A checkpoint, with its delta histories when the saver reads them in the same request."""
+        read_with_history = getattr(self.inner, "aread_with_history", None)
+        if self.delta_channels and read_with_history is not None:
+            found, histories = await read_with_history(config, self.delta_channels)
+            return found, histories
+        return await self.inner.aget_tuple(config), None
 
     def prefetch(self, thread_id: str) -> None:
         """Start reading the thread's latest checkpoint now, for the run to find when it asks."""
         config: RunnableConfig = {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
-        self._reads[thread_id] = asyncio.ensure_future(self.inner.aget_tuple(config))
+        self._reads[thread_id] = asyncio.ensure_future(self._read(config))
 
     def release(self, thread_id: str) -> None:
         """At a job's end: what is remembered of the thread is trusted again only through `trust`."""
@@ -144,19 +166,19 @@ class LatestCheckpoints(BaseCheckpointSaver[Any]):
     def remembered_id(self, thread_id: str) -> str | None:
         """The id of the thread's latest checkpoint, when it is known without reading (for the session)."""
         found = self._threads.get(thread_id)
-        return found.checkpoint_id if found is not None and found.trusted else None
+        return found.checkpoint_id if found is not None and found.served else None
 
     # ------------------------------------------------------------ reads
 
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         thread_id, asked = _latest_of(config)
         if thread_id is not None and thread_id in self._reads:
-            fetched = await self._reads.pop(thread_id)
-            self._remember_read(thread_id, fetched)
+            fetched, histories = await self._reads.pop(thread_id)
+            self._remember_read(thread_id, fetched, histories)
             if asked is None:
                 return fetched  # the first to ask gets the read itself
         known = self._threads.get(thread_id) if thread_id is not None else None
-        if known is not None and known.trusted and asked in (None, known.checkpoint_id):
+        if known is not None and known.served and asked in (None, known.checkpoint_id):
             self.hits += 1
             return self._tuple(known)
         return await self.inner.aget_tuple(config)
@@ -191,7 +213,18 @@ class LatestCheckpoints(BaseCheckpointSaver[Any]):
 
     async def aget_delta_channel_history(
         self, *, config: RunnableConfig, channels: Sequence[str]
-    ) -> Mapping[str, Any]:
+    ) -> Mapping[str, DeltaChannelHistory]:
+        thread_id, asked = _latest_of(config)
+        known = self._threads.get(thread_id) if thread_id is not None else None
+        # A checkpoint's history never changes: any remembered checkpoint's will do, trusted or not.
+        if (
+            known is not None
+            and known.lineage is not None
+            and asked == known.checkpoint_id
+            and all(channel in known.lineage.histories for channel in channels)
+        ):
+            self.hits += 1
+            return handed_out(self.serde, known.lineage.histories, channels)
         return await self.inner.aget_delta_channel_history(config=config, channels=channels)
 
     def get_next_version(self, current: Any, channel: None) -> Any:
@@ -232,13 +265,13 @@ class LatestCheckpoints(BaseCheckpointSaver[Any]):
     def put_writes(
         self, config: RunnableConfig, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = ""
     ) -> None:
-        self._forget_written(config)
+        self._capture(config, writes, task_id, task_path)
         self.inner.put_writes(config, writes, task_id, task_path)
 
     async def aput_writes(
         self, config: RunnableConfig, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = ""
     ) -> None:
-        self._forget_written(config)
+        self._capture(config, writes, task_id, task_path)
         await self.inner.aput_writes(config, writes, task_id, task_path)
 
     def delete_thread(self, thread_id: str) -> None:
@@ -268,39 +301,53 @@ class LatestCheckpoints(BaseCheckpointSaver[Any]):
         configurable = config.get("configurable", {})
         if configurable.get("checkpoint_ns", "") != "":
             return
-        if (str(configurable["thread_id"]), str(saved["configurable"]["checkpoint_id"])) in self._written:
-            self._threads.pop(str(configurable["thread_id"]), None)
-            return
-        # As DynamoDBSaver stores it: the run config's metadata merged in, checkpoint and metadata together.
-        stored_metadata = {**metadata, **(config.get("metadata") or {})}
+        thread_id, checkpoint_id = str(configurable["thread_id"]), str(saved["configurable"]["checkpoint_id"])
         parent_id = configurable.get("checkpoint_id")
-        parent = (
-            {
-                "configurable": {
-                    "thread_id": configurable["thread_id"],
-                    "checkpoint_ns": "",
-                    "checkpoint_id": parent_id,
-                }
-            }
-            if parent_id
-            else None
-        )
+        with self._lock:
+            early = self._early.pop((thread_id, checkpoint_id), [])
+        lineage = None
+        if self.delta_channels:
+            parent = self._threads.get(thread_id)
+            if parent_id is None:
+                histories = root_histories(self.delta_channels)
+            elif parent is not None and parent.checkpoint_id == parent_id and parent.lineage is not None:
+                histories = parent.lineage.child()
+            else:
+                histories = None
+            if histories is not None:
+                values = stored_values(self.serde, checkpoint["channel_values"], self.delta_channels)
+                lineage = Lineage(histories=histories, values=values, writes=list(early))
         self._remember(
-            str(configurable["thread_id"]),
+            thread_id,
             _Remembered(
-                checkpoint_id=str(saved["configurable"]["checkpoint_id"]),
+                checkpoint_id=checkpoint_id,
                 config=copy.deepcopy(saved),
-                parent_config=parent,  # type: ignore[arg-type]
-                payload=self.serde.dumps_typed({"checkpoint": checkpoint, "metadata": stored_metadata}),
+                parent_config=_root_config(thread_id, parent_id) if parent_id else None,
+                payload=self.serde.dumps_typed(
+                    {"checkpoint": checkpoint, "metadata": get_checkpoint_metadata(config, metadata)}
+                ),
+                has_writes=bool(early),
+                lineage=lineage,
             ),
         )
 
-    def _remember_read(self, thread_id: str, found: CheckpointTuple | None) -> None:
+    def _remember_read(
+        self,
+        thread_id: str,
+        found: CheckpointTuple | None,
+        histories: Mapping[str, DeltaChannelHistory] | None,
+    ) -> None:
         if found is None:
             self._remember(thread_id, _Remembered(checkpoint_id=None))
             return
         if found.pending_writes:
             return  # not mirrored: the run's read goes to the saver
+        lineage = None
+        if histories is not None and all(channel in histories for channel in self.delta_channels):
+            lineage = Lineage(
+                histories=known_histories(self.serde, histories),
+                values=stored_values(self.serde, found.checkpoint["channel_values"], self.delta_channels),
+            )
         self._remember(
             thread_id,
             _Remembered(
@@ -308,21 +355,34 @@ class LatestCheckpoints(BaseCheckpointSaver[Any]):
                 config=copy.deepcopy(found.config),
                 parent_config=copy.deepcopy(found.parent_config),
                 payload=self.serde.dumps_typed({"checkpoint": found.checkpoint, "metadata": found.metadata}),
+                lineage=lineage,
             ),
         )
 
     def _forget(self, config: RunnableConfig) -> None:
         self._threads.pop(str(config.get("configurable", {}).get("thread_id")), None)
 
-    def _forget_written(self, config: RunnableConfig) -> None:
+    def _capture(
+        self, config: RunnableConfig, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str
+    ) -> None:
+        """Keep writes stored against a root-namespace checkpoint: the remembered one is no longer served,
+        and its child's delta history takes them in."""
         configurable = config.get("configurable", {})
+        if configurable.get("checkpoint_ns", "") != "" or "thread_id" not in configurable:
+            return
+        thread_id, checkpoint_id = str(configurable["thread_id"]), str(configurable.get("checkpoint_id"))
+        kept = captured(self.serde, writes, task_id, task_path) if self.delta_channels else []
         with self._lock:
-            self._written[(str(configurable.get("thread_id")), str(configurable.get("checkpoint_id")))] = None
-            while len(self._written) > MAX_THREADS_REMEMBERED:
-                self._written.popitem(last=False)
-        found = self._threads.get(str(configurable.get("thread_id")))
-        if found is not None and configurable.get("checkpoint_id") == found.checkpoint_id:
-            self._threads.pop(str(configurable["thread_id"]), None)
+            found = self._threads.get(thread_id)
+            if found is not None and found.checkpoint_id == checkpoint_id:
+                found.has_writes = True
+                if found.lineage is not None:
+                    found.lineage.writes.extend(kept)
+                return
+            self._early.setdefault((thread_id, checkpoint_id), []).extend(kept)
+            self._early.move_to_end((thread_id, checkpoint_id))
+            while len(self._early) > MAX_THREADS_REMEMBERED:
+                self._early.popitem(last=False)
 
     def _tuple(self, known: _Remembered) -> CheckpointTuple | None:
         if known.payload is None or known.config is None:
@@ -335,6 +395,10 @@ class LatestCheckpoints(BaseCheckpointSaver[Any]):
             parent_config=copy.deepcopy(known.parent_config),
             pending_writes=[],
         )
+
+
+def _root_config(thread_id: str, checkpoint_id: str) -> RunnableConfig:
+    return {"configurable": {"thread_id": thread_id, "checkpoint_ns": "", "checkpoint_id": checkpoint_id}}
 
 
 def _latest_of(config: RunnableConfig) -> tuple[str | None, str | None]:

@@ -22,7 +22,7 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.constants import TAG_NOSTREAM
-from langgraph.graph import END, START, MessagesState, StateGraph
+from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.prebuilt import ToolNode
 from langgraph.types import Command, Send, interrupt
@@ -34,6 +34,7 @@ from support_agent.orders.model import Action, Order, refusal
 from support_agent.orders.store import OrderStore
 from support_agent.policies import load_policies
 from support_agent.prompts import ORDER_ACTIONS_PROMPT, ORDER_INFO_PROMPT, ROUTER_PROMPT
+from support_agent.state import SupportState
 from support_agent.tools import EDITABLE_FIELDS, ShopTools, build_tools, customer_id_of, idempotency_key
 
 SPECIALISTS = ("order_info", "order_actions")
@@ -88,7 +89,7 @@ def build_support_graph(
         [*tools.write, tools.by_name["get_order_status"], tools.by_name["list_orders"]]
     )
 
-    def router(state: MessagesState, config: RunnableConfig) -> Command[Any]:
+    def router(state: SupportState, config: RunnableConfig) -> Command[Any]:
         reply = router_model.invoke([SystemMessage(ROUTER_PROMPT), *state["messages"]], config)
         for call in getattr(reply, "tool_calls", []):
             if call["name"] == ROUTE_TOOL_NAME and call["args"].get("specialist") in SPECIALISTS:
@@ -96,25 +97,25 @@ def build_support_graph(
         text = reply.text if isinstance(reply, AIMessage) and reply.text else NOT_UNDERSTOOD
         return Command(goto=END, update={"messages": [AIMessage(content=text, name="router")]})
 
-    def order_info(state: MessagesState, config: RunnableConfig) -> dict[str, Any]:
+    def order_info(state: SupportState, config: RunnableConfig) -> dict[str, Any]:
         reply = info_model.invoke([SystemMessage(ORDER_INFO_PROMPT), *state["messages"]], config)
         return {"messages": [_named(reply, "order_info")]}
 
-    def order_actions(state: MessagesState, config: RunnableConfig) -> dict[str, Any]:
+    def order_actions(state: SupportState, config: RunnableConfig) -> dict[str, Any]:
         reply = actions_model.invoke([SystemMessage(ORDER_ACTIONS_PROMPT), *state["messages"]], config)
         return {"messages": [_named(reply, "order_actions")]}
 
-    def after_order_info(state: MessagesState) -> Literal["order_info_tools", "__end__"]:
+    def after_order_info(state: SupportState) -> Literal["order_info_tools", "__end__"]:
         return "order_info_tools" if _tool_calls(state) else "__end__"
 
-    def after_order_actions(state: MessagesState) -> list[Send] | Literal["__end__"]:
+    def after_order_actions(state: SupportState) -> list[Send] | Literal["__end__"]:
         calls = _tool_calls(state)
         return [Send("action", ActionTask(tool_call=call)) for call in calls] if calls else "__end__"
 
     def action(task: ActionTask, config: RunnableConfig) -> dict[str, Any]:
         return {"messages": [_gated_call(tools, store, task["tool_call"], config)]}
 
-    builder = StateGraph(MessagesState)
+    builder = StateGraph(SupportState)
     builder.add_node("router", router, destinations=(*SPECIALISTS, END))
     builder.add_node("order_info", order_info)
     builder.add_node("order_info_tools", ToolNode(info_tools))
@@ -135,7 +136,7 @@ def _named(reply: Any, agent: str) -> Any:
     return reply
 
 
-def _tool_calls(state: MessagesState) -> list[ToolCall]:
+def _tool_calls(state: SupportState) -> list[ToolCall]:
     last = state["messages"][-1]
     return list(last.tool_calls) if isinstance(last, AIMessage) else []
 

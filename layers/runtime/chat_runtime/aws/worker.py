@@ -13,7 +13,6 @@ from chat_runtime.agui import FrameCodec, codec_for
 from chat_runtime.auth import thread_key
 from chat_runtime.aws import redelivery
 from chat_runtime.aws.cancel_marks import CancelMarks, watching
-from chat_runtime.aws.checkpoint_reads import reader_without_writes
 from chat_runtime.aws.connections import ConnectionStore
 from chat_runtime.aws.dynamodb_sessions import DynamoDBSessionManager, SessionChanged
 from chat_runtime.aws.frame_log import DynamoDBFrameLog
@@ -81,32 +80,32 @@ class WorkerDeps:
 
     @classmethod
     def from_settings(cls, settings: AwsSettings) -> WorkerDeps:
-        """The agent on DynamoDB (compressed checkpoints, big ones in S3) with the settings' model."""
+        """The agent on DynamoDB (a partition per thread: `DynamoDBThreadSaver`) with the settings' model."""
         import boto3
-        from langgraph_checkpoint_aws import DynamoDBSaver
 
+        from chat_runtime.aws.thread_saver import thread_saver
+        from chat_runtime.delta_lineage import delta_channels_of
         from chat_runtime.graphs import configured_graph
         from support_agent.factory import build_agent
         from support_agent.settings import Settings
 
-        saver = DynamoDBSaver(
-            table_name=settings.checkpoints_table,
-            endpoint_url=settings.dynamodb_endpoint_url,
-            boto_config=client_config(WORKER),
-            ttl_seconds=settings.session_ttl_seconds or None,
-            enable_checkpoint_compression=True,
-            s3_offload_config={"bucket_name": settings.checkpoint_bucket}
-            if settings.checkpoint_bucket
-            else None,
-        )
-        checkpointer = LatestCheckpoints(saver, reader_without_writes(saver))
         dynamodb = boto3.client(
             "dynamodb", endpoint_url=settings.dynamodb_endpoint_url, config=client_config(WORKER)
         )
+        saver = thread_saver(
+            settings.checkpoints_table,
+            bucket=settings.checkpoint_bucket,
+            endpoint_url=settings.dynamodb_endpoint_url,
+            ttl_seconds=settings.session_ttl_seconds or None,
+            boto_config=client_config(WORKER),
+            client=dynamodb,
+        )
+        checkpointer = LatestCheckpoints(saver)
         sessions = DynamoDBSessionManager(
             settings.sessions_table, settings.session_ttl_seconds, client=dynamodb
         )
         graph = configured_graph(checkpointer) or build_agent(Settings(), checkpointer)
+        checkpointer.delta_channels = delta_channels_of(graph)
         return cls(
             runner=TurnRunner(
                 graph=graph,

@@ -1,0 +1,85 @@
+"""The saver's DynamoDB requests: paged queries, and batched writes that retry what is left unprocessed."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from chat_runtime.aws.thread_saver.items import Item
+
+BATCH_LIMIT = 25
+MAX_ATTEMPTS = 8
+FIRST_BACKOFF_SECONDS = 0.05
+
+
+class ThreadTable:
+    """One checkpoints table through one boto3 DynamoDB client. Reads are strongly consistent: a checkpoint
+    another worker has just written is never missed."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self.client = client
+        self.name = table_name
+
+    def query(self, partition: str, low: str, high: str, *, page_items: int | None = None) -> Iterator[Item]:
+        """The items of `partition` with sort keys in [low, high], greatest first, page after page as they are
+        consumed (`page_items` to a page; None: up to DynamoDB's 1 MB)."""
+        params: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": "PK = :pk AND SK BETWEEN :low AND :high",
+            "ExpressionAttributeValues": {":pk": {"S": partition}, ":low": {"S": low}, ":high": {"S": high}},
+            "ScanIndexForward": False,
+            "ConsistentRead": True,
+        }
+        if page_items is not None:
+            params["Limit"] = page_items
+        while True:
+            page = self.client.query(**params)
+            yield from page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                return
+            params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def keys(self, partition: str) -> Iterator[Item]:
+        """Every key of the partition."""
+        params: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": "PK = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": partition}},
+            "ProjectionExpression": "PK, SK",
+        }
+        while True:
+            page = self.client.query(**params)
+            yield from page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                return
+            params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def put(self, items: list[Item]) -> None:
+        """Store `items` in their order (batches of 25, one after the other; one item: `PutItem`).
+
+        Raises:
+            RuntimeError: DynamoDB still left items unprocessed after `MAX_ATTEMPTS` tries.
+        """
+        if len(items) == 1:
+            self.client.put_item(TableName=self.name, Item=items[0])
+            return
+        self._batch([{"PutRequest": {"Item": item}} for item in items])
+
+    def delete(self, keys: list[Item]) -> None:
+        """Delete the items at `keys`."""
+        self._batch([{"DeleteRequest": {"Key": key}} for key in keys])
+
+    def _batch(self, requests: list[Item]) -> None:
+        for start in range(0, len(requests), BATCH_LIMIT):
+            pending = requests[start : start + BATCH_LIMIT]
+            for attempt in range(MAX_ATTEMPTS):
+                response = self.client.batch_write_item(RequestItems={self.name: pending})
+                pending = response.get("UnprocessedItems", {}).get(self.name, [])
+                if not pending:
+                    break
+                time.sleep(FIRST_BACKOFF_SECONDS * 2**attempt)
+            else:
+                raise RuntimeError(
+                    f"DynamoDB left {len(pending)} checkpoint items unprocessed after {MAX_ATTEMPTS} attempts"
+                )

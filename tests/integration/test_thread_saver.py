@@ -1,0 +1,267 @@
+"""`DynamoDBThreadSaver` (one partition per thread, delta histories in one query) on real graphs under moto.
+
+Every checkpoint's state must be what `InMemorySaver` (LangGraph's reference) gives for the same runs; the
+request counts are what the saver is for; and threads stored by `DynamoDBSaver` must stay readable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from langchain_core.messages import HumanMessage
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.types import Command
+from moto import mock_aws
+
+from chat_runtime.aws.thread_saver import thread_saver
+from chat_runtime.aws.thread_saver.layout import MAX_INLINE_BYTES
+from chat_runtime.checkpoint_cache import LatestCheckpoints
+from chat_runtime.delta_lineage import delta_channels_of
+from tests.support.aws_calls import is_dynamodb, watching_calls
+from tests.support.delta_graphs import branching_graph, conversation_graph
+
+pytestmark = pytest.mark.integration
+REGION = "us-east-1"
+
+
+@pytest.fixture
+def tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        from local_server.stack import create_stack
+
+        yield create_stack(boto3.Session(region_name=REGION), "saver").names
+
+
+@pytest.fixture
+def requests() -> Iterator[list[str]]:
+    """The DynamoDB operations made while the test runs."""
+    seen: list[str] = []
+    with watching_calls(lambda client, operation, _: seen.append(operation) if is_dynamodb(client) else None):
+        yield seen
+
+
+def config(thread: str) -> dict[str, Any]:
+    return {"configurable": {"thread_id": thread}}
+
+
+def shown(state: Any) -> tuple[Any, ...]:
+    """What a state holds, without the ids LangGraph draws at random."""
+    messages = [(m.type, m.content) for m in state.values.get("messages", [])]
+    return (tuple(messages), tuple(state.values.get("log", [])), state.next)
+
+
+async def converse(graph: Any, thread: str, turns: int, durability: str) -> None:
+    for turn in range(turns):
+        question = {"messages": [HumanMessage(content=f"question {turn}")], "log": []}
+        await graph.ainvoke(question, config(thread), durability=durability)
+
+
+async def branch(graph: Any, thread: str, durability: str) -> None:
+    for round_ in range(2):
+        await graph.ainvoke(
+            {"messages": [HumanMessage(content=f"round {round_}")]}, config(thread), durability=durability
+        )
+        await graph.ainvoke(Command(resume=f"the answer {round_}"), config(thread), durability=durability)
+
+
+async def every_state(graph: Any, thread: str) -> list[tuple[Any, ...]]:
+    """The state at each checkpoint of the thread, newest first."""
+    return [shown(state) async for state in graph.aget_state_history(config(thread))]
+
+
+@pytest.mark.parametrize("durability", ["exit", "async"])
+def test_every_checkpoint_holds_what_the_reference_saver_holds(
+    tables: dict[str, str], durability: str
+) -> None:
+    async def scenario(saver: Any) -> list[list[tuple[Any, ...]]]:
+        talk, fork = conversation_graph(saver), branching_graph(saver)
+        await converse(talk, "talk", 16, durability)  # past two snapshots (every 7 updates)
+        await branch(fork, "fork", durability)
+        latest = await talk.aget_state(config("talk"))
+        earlier = [state async for state in talk.aget_state_history(config("talk"))][3]
+        await talk.aupdate_state(
+            earlier.config, {"messages": [HumanMessage(content="edited")], "log": ["edit"]}
+        )
+        await converse(talk, "talk", 1, durability)  # on the fork
+        assert latest.values["messages"]
+        return [await every_state(talk, "talk"), await every_state(fork, "fork")]
+
+    reference = asyncio.run(scenario(InMemorySaver()))
+    ours = asyncio.run(scenario(thread_saver(tables["CheckpointsTable"])))
+    assert ours == reference
+    newest = reference[0][0][0]
+    assert len(reference[0]) > 15 and newest[-3:-1] == (("human", "edited"), ("human", "question 0"))
+
+
+def test_the_workers_stack_holds_the_same_states_and_answers_the_history_from_memory(
+    tables: dict[str, str], requests: list[str]
+) -> None:
+    saver = thread_saver(tables["CheckpointsTable"])
+    cache = LatestCheckpoints(saver)
+    graph = conversation_graph(cache)
+    cache.delta_channels = delta_channels_of(graph)
+    assert cache.delta_channels == ("messages",)
+    asyncio.run(converse(graph, "worker", 1, "exit"))
+    requests.clear()
+    asyncio.run(converse(graph, "worker", 11, "exit"))
+    assert "Query" not in requests and "GetItem" not in requests  # nothing read: the worker wrote it all
+    assert cache.hits >= 11 + 8  # the checkpoint every turn, its history unless it is a snapshot
+    reference = conversation_graph(InMemorySaver())
+    asyncio.run(converse(reference, "worker", 1, "exit"))
+    asyncio.run(converse(reference, "worker", 11, "exit"))
+    assert asyncio.run(every_state(graph, "worker")) == asyncio.run(every_state(reference, "worker"))
+    state = asyncio.run(graph.aget_state(config("worker")))
+    assert [m.content for m in state.values["messages"]][-2:] == ["question 10", "answer 23"]
+
+
+def test_a_checkpoint_and_its_history_are_one_query(tables: dict[str, str], requests: list[str]) -> None:
+    saver = thread_saver(tables["CheckpointsTable"])
+    graph = conversation_graph(saver)
+    asyncio.run(converse(graph, "long", 30, "exit"))
+    latest = saver.get_tuple(config("long"))
+    assert latest is not None
+    requests.clear()
+    found, history = saver.read_with_history(latest.config, ["messages"])
+    assert requests == ["Query"]
+    assert found == latest and "seed" in history["messages"]  # back to the last snapshot, no further
+    requests.clear()
+    state = asyncio.run(graph.aget_state(config("long")))
+    assert len(state.values["messages"]) == 60
+    assert requests.count("Query") <= 3  # the latest (2 queries), then its history (1)
+
+
+def test_a_value_over_the_item_limit_is_stored_in_parts(tables: dict[str, str]) -> None:
+    saver = thread_saver(tables["CheckpointsTable"])
+    graph = conversation_graph(saver)
+    asyncio.run(converse(graph, "big", 1, "exit"))
+    latest = saver.get_tuple(config("big"))
+    assert latest is not None
+    noise = base64.b64encode(os.urandom(1_000_000)).decode()  # 1.4 MB, incompressible
+    checkpoint = {**latest.checkpoint, "id": "1f100000-0000-6000-8000-000000000001"}
+    checkpoint["channel_values"] = {**checkpoint["channel_values"], "notes": noise}
+    stored = saver.put(latest.config, checkpoint, latest.metadata, {})
+    saver.put_writes(stored, [("notes", noise)], "task-1")
+    pages = boto3.client("dynamodb").get_paginator("scan").paginate(TableName=tables["CheckpointsTable"])
+    items = [item for page in pages for item in page["Items"]]
+    sizes = [
+        sum(len(value) for v in item.values() if isinstance(value := next(iter(v.values())), bytes | str))
+        for item in items
+    ]
+    assert max(sizes) < 400_000 and sum("#P#" in item["SK"]["S"] for item in items) >= 2 * (
+        len(noise) * 3 // 4 // MAX_INLINE_BYTES
+    )  # the checkpoint's and the write's, each compressed to about 1 MB
+    read = saver.get_tuple(stored)
+    assert read is not None and read.checkpoint["channel_values"]["notes"] == noise
+    assert read.pending_writes == [("task-1", "notes", noise)]
+
+
+class Unprocessing:
+    """A DynamoDB client that leaves every batch's items unprocessed `times` times, then works."""
+
+    def __init__(self, client: Any, times: int) -> None:
+        self.client, self.times, self.batches = client, times, 0
+
+    def batch_write_item(self, **params: Any) -> Any:
+        self.batches += 1
+        if self.times > 0:
+            self.times -= 1
+            return {"UnprocessedItems": params["RequestItems"]}
+        return self.client.batch_write_item(**params)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+
+def test_items_left_unprocessed_are_retried_and_an_error_raised_when_they_stay(
+    tables: dict[str, str],
+) -> None:
+    table = tables["CheckpointsTable"]
+    flaky = Unprocessing(boto3.client("dynamodb"), times=3)
+    saver = thread_saver(table, client=flaky)
+    asyncio.run(converse(conversation_graph(saver), "retried", 2, "exit"))
+    assert flaky.batches >= 4
+    assert len(asyncio.run(conversation_graph(saver).aget_state(config("retried"))).values["messages"]) == 4
+    stuck = thread_saver(table, client=Unprocessing(boto3.client("dynamodb"), times=100))
+    stuck.table_retry_pause = 0
+    with pytest.raises(RuntimeError, match="unprocessed after 8 attempts"):
+        stuck.put_writes(
+            {"configurable": {"thread_id": "stuck", "checkpoint_ns": "", "checkpoint_id": "1"}},
+            [("a", 1), ("b", 2)],
+            "task",
+        )
+
+
+def test_concurrent_writes_share_one_batch_and_its_failure(
+    tables: dict[str, str], requests: list[str]
+) -> None:
+    saver = thread_saver(tables["CheckpointsTable"])
+    target = {"configurable": {"thread_id": "group", "checkpoint_ns": "", "checkpoint_id": "1f0"}}
+
+    async def five() -> None:
+        await asyncio.gather(*(saver.aput_writes(target, [("c", n)], f"task-{n}") for n in range(5)))
+
+    asyncio.run(five())
+    assert requests == ["BatchWriteItem"]
+    found = list(saver.table.query("THREAD#group", "0", "~"))
+    assert len(found) == 5
+    broken = thread_saver("no-such-table")
+
+    async def failing() -> list[Any]:
+        calls = (broken.aput_writes(target, [("c", n)], f"task-{n}") for n in range(3))
+        return await asyncio.gather(*calls, return_exceptions=True)
+
+    outcomes = asyncio.run(failing())
+    assert len(outcomes) == 3 and all(isinstance(outcome, Exception) for outcome in outcomes)
+    assert broken.group_commit.batches == 1
+
+
+def test_a_thread_stored_by_dynamodbsaver_is_read_continued_and_deleted(tables: dict[str, str]) -> None:
+    """A thread of the previous layout (its messages a plain `add_messages` list, a checkpoint in S3)."""
+    from langgraph.graph import END, START, MessagesState, StateGraph
+    from langgraph_checkpoint_aws import DynamoDBSaver
+    from langgraph_checkpoint_aws.checkpoint.dynamodb.storage_strategy import S3_OFFLOAD_THRESHOLD
+
+    bucket = tables["CheckpointBucket"]
+    old_saver = DynamoDBSaver(
+        table_name=tables["CheckpointsTable"],
+        enable_checkpoint_compression=True,
+        s3_offload_config={"bucket_name": bucket},
+    )
+
+    def old_reply(state: MessagesState) -> dict[str, Any]:
+        return {
+            "messages": [("ai", "old answer " + base64.b64encode(os.urandom(S3_OFFLOAD_THRESHOLD)).decode())]
+        }
+
+    old = StateGraph(MessagesState)
+    old.add_node("reply", old_reply)
+    old.add_edge(START, "reply")
+    old.add_edge("reply", END)
+    old_graph = old.compile(checkpointer=old_saver)
+    old_graph.invoke({"messages": [HumanMessage(content="old question")]}, config("kept"))
+    s3 = boto3.client("s3")
+    assert s3.list_objects_v2(Bucket=bucket).get("KeyCount")  # the previous layout offloaded it
+
+    saver = thread_saver(tables["CheckpointsTable"], bucket=bucket)
+    graph = conversation_graph(saver)
+    asyncio.run(converse(graph, "kept", 2, "exit"))
+    state = asyncio.run(graph.aget_state(config("kept")))
+    contents = [m.content[:10] for m in state.values["messages"]]
+    assert contents == ["old questi", "old answer", "question 0", "answer 3", "question 1", "answer 5"]
+    history = list(saver.list(config("kept")))
+    assert len(history) == len(list(old_saver.list(config("kept")))) + 2
+    saver.delete_thread("kept")
+    assert list(saver.list(config("kept"))) == []
+    assert saver.get_tuple(config("kept")) is None
