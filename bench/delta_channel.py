@@ -1,10 +1,11 @@
-"""`DeltaChannel` (langgraph 1.2.22, beta) on `DynamoDBSaver` under moto: what a turn writes and reads.
+"""`DeltaChannel` (langgraph 1.2.22, beta) under moto: what a turn writes and reads, on each saver.
 
 A one-node graph whose `messages` channel gains a human message and a 350-character answer a turn, with
 LangGraph's `add_messages` and with `DeltaChannel` (the same reducer over a batch of writes), on
-`DynamoDBSaver` (compressed), `durability="exit"` as the worker runs it. Per turn: DynamoDB requests of the
-run, KB written, requests to read the state afterwards, and the number of messages the state holds (the
-check that `DeltaChannel` rebuilds it). Every DynamoDB call is counted at botocore's `_make_api_call`.
+`DynamoDBSaver` (langgraph-checkpoint-aws, compressed; the baseline) and on ours, `DynamoDBThreadSaver`,
+`durability="exit"` as the worker runs it. Per turn: DynamoDB requests of the run, KB written, requests to
+read the state afterwards, and the number of messages the state holds (the check that `DeltaChannel`
+rebuilds it). Every DynamoDB call is counted at botocore's `_make_api_call`.
 Run: `python -m bench.delta_channel [--quick]` (`--quick`: 5 turns).
 """
 
@@ -73,18 +74,29 @@ def build(state_type: Any, saver: Any) -> Any:
     return graph.compile(checkpointer=saver)
 
 
-async def measure(state_type: Any, turns: int) -> list[tuple[int, int, float, int, int]]:
-    """Per turn: run requests, KB written, state-read requests, messages in the state."""
+def library_saver(table: str) -> Any:
     from langgraph_checkpoint_aws import DynamoDBSaver
 
+    return DynamoDBSaver(table_name=table, region_name=REGION, enable_checkpoint_compression=True)
+
+
+def our_saver(table: str) -> Any:
+    from chat_runtime.aws.thread_saver import thread_saver
+
+    return thread_saver(table)
+
+
+SAVERS = {"DynamoDBSaver": library_saver, "DynamoDBThreadSaver": our_saver}
+
+
+async def measure(state_type: Any, saver_name: str, turns: int) -> list[tuple[int, int, float, int, int]]:
+    """Per turn: run requests, KB written, state-read requests, messages in the state."""
     from local_server.stack import create_stack
 
     rows = []
     with mock_aws():
         stack = create_stack(boto3.Session(region_name=REGION), "delta")
-        saver = DynamoDBSaver(
-            table_name=stack.names["CheckpointsTable"], region_name=REGION, enable_checkpoint_compression=True
-        )
+        saver = SAVERS[saver_name](stack.names["CheckpointsTable"])
         graph = build(state_type, saver)
         config = {"configurable": {"thread_id": "t"}}
         for turn in range(1, turns + 1):
@@ -105,12 +117,18 @@ def main() -> None:
     os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
     os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
     turns = QUICK_TURNS if quick() else TURNS
-    for name, state_type in (("add_messages", Plain), ("DeltaChannel", Delta)):
-        rows = asyncio.run(measure(state_type, turns))
+    runs = (
+        ("add_messages", Plain, "DynamoDBSaver"),
+        ("DeltaChannel", Delta, "DynamoDBSaver"),
+        ("add_messages", Plain, "DynamoDBThreadSaver"),
+        ("DeltaChannel", Delta, "DynamoDBThreadSaver"),
+    )
+    for name, state_type, saver_name in runs:
+        rows = asyncio.run(measure(state_type, saver_name, turns))
         assert all(messages == 2 * turn for turn, *_, messages in rows), rows  # the state is whole
         print(
             table(
-                f"{name} on DynamoDBSaver, durability=exit, turns 1..{turns}",
+                f"{name} on {saver_name}, durability=exit, turns 1..{turns}",
                 ["turn", "requests (run)", "KB written", "requests (read state)", "messages"],
                 [row for row in rows if row[0] in SHOWN or row[0] == turns],
             )

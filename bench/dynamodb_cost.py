@@ -77,9 +77,12 @@ class Counts:
     write_units: int = 0
     read_units: float = 0.0
     bytes_written: int = 0
+    checkpoint_bytes: int = 0
 
 
 COUNTS = Counts()
+CHECKPOINTS_TABLE: list[str] = []
+"""The checkpoints table's name, once the stack is made."""
 
 
 def _item_units(item: Any, unit: int) -> int:
@@ -104,9 +107,12 @@ def counting() -> Iterator[None]:
                     for rs in params["RequestItems"].values()
                     for r in rs
                 ]
+            table_name = params.get("TableName") or next(iter(params.get("RequestItems", {})), "")
             for item in items:
                 COUNTS.bytes_written += len(json.dumps(item, default=str))
                 COUNTS.write_units += _item_units(item, 1024)
+                if table_name in CHECKPOINTS_TABLE:
+                    COUNTS.checkpoint_bytes += len(json.dumps(item, default=str))
         response = original(client, operation, params)
         if service == "dynamodb":
             capacity = response.get("ConsumedCapacity")
@@ -124,6 +130,21 @@ def counting() -> Iterator[None]:
         botocore.client.BaseClient._make_api_call = original
 
 
+def checkpoint_growth(per_turn: list[int]) -> str:
+    """Checkpoint bytes at the last turn against the first: that turn's, the median of the last ten turns, and
+    the mean of the last ten (which takes in the turns that write a `DeltaChannel` snapshot)."""
+    first = per_turn[0]
+    last_ten = per_turn[-10:]
+    median = sorted(last_ten)[len(last_ten) // 2]
+    mean = sum(last_ten) / len(last_ten)
+    snapshots = [number + 1 for number, size in enumerate(per_turn) if size > 2 * median]
+    return (
+        f"checkpoint KB per turn against turn 1 ({first / 1024:.1f} KB): turn {len(per_turn)} "
+        f"{per_turn[-1] / first:.2f}x, median of the last ten {median / first:.2f}x, mean of the last ten "
+        f"{mean / first:.2f}x; turns writing a snapshot: {snapshots or 'none'}"
+    )
+
+
 def dynamodb_requests(calls: Counter[str]) -> int:
     return sum(n for name, n in calls.items() if name.startswith("dynamodb:"))
 
@@ -137,6 +158,7 @@ def main() -> None:
     with mock_aws(), counting():
         session = boto3.Session(region_name=REGION)
         stack = handler_stack(session, "bench")
+        CHECKPOINTS_TABLE[:] = [stack.names["CheckpointsTable"]]
         publish = job_runner.publish_metrics
 
         def capture(report: worker.TurnReport, metrics: Any) -> None:
@@ -165,6 +187,7 @@ def main() -> None:
                             COUNTS.write_units,
                             COUNTS.read_units,
                             COUNTS.bytes_written,
+                            COUNTS.checkpoint_bytes,
                         ),
                         time.perf_counter() - started,
                     )
@@ -180,12 +203,13 @@ def main() -> None:
                 counts.write_units,
                 counts.read_units,
                 counts.bytes_written / 1024,
+                counts.checkpoint_bytes / 1024,
             ]
         )
     print(
         table(
             f"DynamoDB per turn, one thread, turns 1..{turns} (route handler + worker)",
-            ["turn", "requests", "moto capacity", "WRU (size)", "RRU (size)", "KB written"],
+            ["turn", "requests", "moto capacity", "WRU (size)", "RRU (size)", "KB written", "KB checkpoints"],
             rows,
         )
     )
@@ -193,8 +217,10 @@ def main() -> None:
     print(
         f"growth turn 1 -> {turns}: requests "
         f"{dynamodb_requests(first.calls)} -> {dynamodb_requests(last.calls)}, "
-        f"KB written {first.bytes_written / 1024:.1f} -> {last.bytes_written / 1024:.1f}\n"
+        f"KB written {first.bytes_written / 1024:.1f} -> {last.bytes_written / 1024:.1f}, "
+        f"KB of checkpoints {first.checkpoint_bytes / 1024:.1f} -> {last.checkpoint_bytes / 1024:.1f}"
     )
+    print(checkpoint_growth([counts.checkpoint_bytes for counts, _ in per_turn]), "\n")
     print(
         "calls in turn 3:", ", ".join(f"{name} {n}" for name, n in sorted(per_turn[2][0].calls.items())), "\n"
     )

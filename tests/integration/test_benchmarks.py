@@ -31,7 +31,10 @@ EXPECTED = {
         "existing thread, another worker",
         "AWS calls of one simple turn, existing thread",
     ],
-    "delta_channel": ["DeltaChannel on DynamoDBSaver, durability=exit, turns 1..5"],
+    "delta_channel": [
+        "DeltaChannel on DynamoDBSaver, durability=exit, turns 1..5",
+        "DeltaChannel on DynamoDBThreadSaver, durability=exit, turns 1..5",
+    ],
     "dynamodb_cost": ["USD for 1,000 three-turn conversations"],
     "bedrock_cost": ["Bedrock cost at list price"],
     "run_aws": ["run-aws / run, median turn"],

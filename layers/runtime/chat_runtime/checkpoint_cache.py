@@ -35,7 +35,6 @@ import copy
 import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -46,7 +45,6 @@ from langgraph.checkpoint.base import (
     CheckpointMetadata,
     CheckpointTuple,
     DeltaChannelHistory,
-    get_checkpoint_id,
     get_checkpoint_metadata,
 )
 
@@ -59,29 +57,10 @@ from chat_runtime.delta_lineage import (
     root_histories,
     stored_values,
 )
+from chat_runtime.remembered import Remembered, latest_of, root_config
 
 MAX_THREADS_REMEMBERED = 256
 _Read = tuple[CheckpointTuple | None, Mapping[str, DeltaChannelHistory] | None]
-
-
-@dataclass
-class _Remembered:
-    """One thread's latest checkpoint (None: the thread has none), serialized as the saver stores it."""
-
-    checkpoint_id: str | None
-    config: RunnableConfig | None = None
-    parent_config: RunnableConfig | None = None
-    payload: tuple[str, bytes] | None = None
-    trusted: bool = True
-    has_writes: bool = False
-    """Writes were stored against it: it is not served (its pending writes are not handed out)."""
-    lineage: Lineage | None = None
-    """Its delta channels' history and writes (None: not known, or the graph has no `DeltaChannel`)."""
-
-    @property
-    def served(self) -> bool:
-        """Whether `aget_tuple` may answer with it."""
-        return self.trusted and not self.has_writes
 
 
 class LatestCheckpoints(BaseCheckpointSaver[Any]):
@@ -98,7 +77,7 @@ class LatestCheckpoints(BaseCheckpointSaver[Any]):
         super().__init__(serde=inner.serde)
         self.inner = inner
         self.delta_channels = tuple(delta_channels)
-        self._threads: OrderedDict[str, _Remembered] = OrderedDict()
+        self._threads: OrderedDict[str, Remembered] = OrderedDict()
         self._reads: dict[str, asyncio.Task[_Read]] = {}
         # Writes stored against a checkpoint before it was (LangGraph may store them first).
         self._early: OrderedDict[tuple[str, str], list[CapturedWrite]] = OrderedDict()
@@ -125,7 +104,7 @@ class LatestCheckpoints(BaseCheckpointSaver[Any]):
         session: `exists` False), or its latest is `latest_id` (if the session names one). What is remembered
         is trusted, or the checkpoint read, accordingly."""
         if not exists:
-            self._remember(thread_id, _Remembered(checkpoint_id=None))
+            self._remember(thread_id, Remembered(checkpoint_id=None))
         elif latest_id is None:
             self._threads.pop(thread_id, None)
             self.prefetch(thread_id)
@@ -171,7 +150,7 @@ class LatestCheckpoints(BaseCheckpointSaver[Any]):
     # ------------------------------------------------------------ reads
 
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        thread_id, asked = _latest_of(config)
+        thread_id, asked = latest_of(config)
         if thread_id is not None and thread_id in self._reads:
             fetched, histories = await self._reads.pop(thread_id)
             self._remember_read(thread_id, fetched, histories)
@@ -180,7 +159,7 @@ class LatestCheckpoints(BaseCheckpointSaver[Any]):
         known = self._threads.get(thread_id) if thread_id is not None else None
         if known is not None and known.served and asked in (None, known.checkpoint_id):
             self.hits += 1
-            return self._tuple(known)
+            return known.handed_out(self.serde)
         return await self.inner.aget_tuple(config)
 
     def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
@@ -214,7 +193,7 @@ class LatestCheckpoints(BaseCheckpointSaver[Any]):
     async def aget_delta_channel_history(
         self, *, config: RunnableConfig, channels: Sequence[str]
     ) -> Mapping[str, DeltaChannelHistory]:
-        thread_id, asked = _latest_of(config)
+        thread_id, asked = latest_of(config)
         known = self._threads.get(thread_id) if thread_id is not None else None
         # A checkpoint's history never changes: any remembered checkpoint's will do, trusted or not.
         if (
@@ -284,7 +263,7 @@ class LatestCheckpoints(BaseCheckpointSaver[Any]):
 
     # ------------------------------------------------------------ what is remembered
 
-    def _remember(self, thread_id: str, remembered: _Remembered) -> None:
+    def _remember(self, thread_id: str, remembered: Remembered) -> None:
         with self._lock:  # the emulator runs jobs of different threads at once
             self._threads[thread_id] = remembered
             self._threads.move_to_end(thread_id)
@@ -319,10 +298,10 @@ class LatestCheckpoints(BaseCheckpointSaver[Any]):
                 lineage = Lineage(histories=histories, values=values, writes=list(early))
         self._remember(
             thread_id,
-            _Remembered(
+            Remembered(
                 checkpoint_id=checkpoint_id,
                 config=copy.deepcopy(saved),
-                parent_config=_root_config(thread_id, parent_id) if parent_id else None,
+                parent_config=root_config(thread_id, parent_id) if parent_id else None,
                 payload=self.serde.dumps_typed(
                     {"checkpoint": checkpoint, "metadata": get_checkpoint_metadata(config, metadata)}
                 ),
@@ -338,7 +317,7 @@ class LatestCheckpoints(BaseCheckpointSaver[Any]):
         histories: Mapping[str, DeltaChannelHistory] | None,
     ) -> None:
         if found is None:
-            self._remember(thread_id, _Remembered(checkpoint_id=None))
+            self._remember(thread_id, Remembered(checkpoint_id=None))
             return
         if found.pending_writes:
             return  # not mirrored: the run's read goes to the saver
@@ -350,7 +329,7 @@ class LatestCheckpoints(BaseCheckpointSaver[Any]):
             )
         self._remember(
             thread_id,
-            _Remembered(
+            Remembered(
                 checkpoint_id=str(found.config["configurable"]["checkpoint_id"]),
                 config=copy.deepcopy(found.config),
                 parent_config=copy.deepcopy(found.parent_config),
@@ -383,27 +362,3 @@ class LatestCheckpoints(BaseCheckpointSaver[Any]):
             self._early.move_to_end((thread_id, checkpoint_id))
             while len(self._early) > MAX_THREADS_REMEMBERED:
                 self._early.popitem(last=False)
-
-    def _tuple(self, known: _Remembered) -> CheckpointTuple | None:
-        if known.payload is None or known.config is None:
-            return None
-        value = self.serde.loads_typed(known.payload)
-        return CheckpointTuple(
-            config=copy.deepcopy(known.config),
-            checkpoint=value["checkpoint"],
-            metadata=value["metadata"],
-            parent_config=copy.deepcopy(known.parent_config),
-            pending_writes=[],
-        )
-
-
-def _root_config(thread_id: str, checkpoint_id: str) -> RunnableConfig:
-    return {"configurable": {"thread_id": thread_id, "checkpoint_ns": "", "checkpoint_id": checkpoint_id}}
-
-
-def _latest_of(config: RunnableConfig) -> tuple[str | None, str | None]:
-    """The thread whose root-namespace checkpoint `config` asks for, and the id it names (None: latest)."""
-    configurable = config.get("configurable", {})
-    if configurable.get("checkpoint_ns", "") != "" or "thread_id" not in configurable:
-        return None, None
-    return str(configurable["thread_id"]), get_checkpoint_id(config)
