@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 import pytest
 from langchain_core.messages import HumanMessage
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 from moto import mock_aws
@@ -52,7 +53,7 @@ def requests() -> Iterator[list[str]]:
         yield seen
 
 
-def config(thread: str) -> dict[str, Any]:
+def config(thread: str) -> RunnableConfig:
     return {"configurable": {"thread_id": thread}}
 
 
@@ -149,7 +150,8 @@ def test_a_value_over_the_item_limit_is_stored_in_parts(tables: dict[str, str]) 
     latest = saver.get_tuple(config("big"))
     assert latest is not None
     noise = base64.b64encode(os.urandom(1_000_000)).decode()  # 1.4 MB, incompressible
-    checkpoint = {**latest.checkpoint, "id": "1f100000-0000-6000-8000-000000000001"}
+    checkpoint = latest.checkpoint.copy()
+    checkpoint["id"] = "1f100000-0000-6000-8000-000000000001"
     checkpoint["channel_values"] = {**checkpoint["channel_values"], "notes": noise}
     stored = saver.put(latest.config, checkpoint, latest.metadata, {})
     saver.put_writes(stored, [("notes", noise)], "task-1")
@@ -194,7 +196,7 @@ def test_items_left_unprocessed_are_retried_and_an_error_raised_when_they_stay(
     assert flaky.batches >= 4
     assert len(asyncio.run(conversation_graph(saver).aget_state(config("retried"))).values["messages"]) == 4
     stuck = thread_saver(table, client=Unprocessing(boto3.client("dynamodb"), times=100))
-    stuck.table_retry_pause = 0
+    stuck.table.first_pause_seconds = 0
     with pytest.raises(RuntimeError, match="unprocessed after 8 attempts"):
         stuck.put_writes(
             {"configurable": {"thread_id": "stuck", "checkpoint_ns": "", "checkpoint_id": "1"}},
@@ -207,7 +209,9 @@ def test_concurrent_writes_share_one_batch_and_its_failure(
     tables: dict[str, str], requests: list[str]
 ) -> None:
     saver = thread_saver(tables["CheckpointsTable"])
-    target = {"configurable": {"thread_id": "group", "checkpoint_ns": "", "checkpoint_id": "1f0"}}
+    target: RunnableConfig = {
+        "configurable": {"thread_id": "group", "checkpoint_ns": "", "checkpoint_id": "1f0"}
+    }
 
     async def five() -> None:
         await asyncio.gather(*(saver.aput_writes(target, [("c", n)], f"task-{n}") for n in range(5)))
@@ -249,7 +253,7 @@ def test_a_thread_stored_by_dynamodbsaver_is_read_continued_and_deleted(tables: 
     old.add_node("reply", old_reply)
     old.add_edge(START, "reply")
     old.add_edge("reply", END)
-    old_graph = old.compile(checkpointer=old_saver)
+    old_graph: Any = old.compile(checkpointer=old_saver)
     old_graph.invoke({"messages": [HumanMessage(content="old question")]}, config("kept"))
     s3 = boto3.client("s3")
     assert s3.list_objects_v2(Bucket=bucket).get("KeyCount")  # the previous layout offloaded it

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any, TypedDict, cast
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 from langgraph.channels.delta import DeltaChannel
@@ -45,7 +45,7 @@ def branching_graph(saver: Any) -> Any:
         return {"messages": [HumanMessage(content=str(answer))], "log": ["asked"]}
 
     graph = StateGraph(Conversation)
-    graph.add_node("look_up", look_up)
+    graph.add_node("look_up", cast(Any, look_up))  # a `Send` payload is its input
     graph.add_node("ask", ask)
     graph.add_conditional_edges(START, fan_out, ["look_up"])
     graph.add_edge("look_up", "ask")

@@ -20,6 +20,8 @@ class ThreadTable:
     def __init__(self, client: Any, table_name: str) -> None:
         self.client = client
         self.name = table_name
+        self.first_pause_seconds = FIRST_BACKOFF_SECONDS
+        """The pause before the first retry of unprocessed items; each next one doubles it."""
 
     def query(self, partition: str, low: str, high: str, *, page_items: int | None = None) -> Iterator[Item]:
         """The items of `partition` with sort keys in [low, high], greatest first, page after page as they are
@@ -78,7 +80,7 @@ class ThreadTable:
                 pending = response.get("UnprocessedItems", {}).get(self.name, [])
                 if not pending:
                     break
-                time.sleep(FIRST_BACKOFF_SECONDS * 2**attempt)
+                time.sleep(self.first_pause_seconds * 2**attempt)
             else:
                 raise RuntimeError(
                     f"DynamoDB left {len(pending)} checkpoint items unprocessed after {MAX_ATTEMPTS} attempts"
