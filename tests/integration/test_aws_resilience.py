@@ -88,7 +88,7 @@ def test_a_state_over_400_kb_is_stored_in_items_under_the_limit_and_read_back(de
         .get_paginator("scan")
         .paginate(TableName=deployment.stack.names["CheckpointsTable"])
     )
-    sizes = [len(json.dumps(item)) for page in pages for item in page["Items"]]
+    sizes = [len(json.dumps(item, default=str)) for page in pages for item in page["Items"]]
     assert max(sizes) < 400_000  # each message stored once, in a write of its own (DynamoDB's item limit)
     state_bytes = sum(len(text) for text in human_messages("big"))
     assert state_bytes > 400_000
