@@ -127,6 +127,37 @@ def test_the_workers_stack_holds_the_same_states_and_answers_the_history_from_me
     assert [m.content for m in state.values["messages"]][-2:] == ["question 10", "answer 23"]
 
 
+def test_the_workers_stack_hands_an_interrupt_back_on_a_graph_without_delta_channels(
+    tables: dict[str, str],
+) -> None:
+    """LangGraph may store a checkpoint's writes (the interrupt) before the checkpoint itself: the checkpoint
+    must then not be served from memory without them."""
+    from langgraph.graph import START, MessagesState, StateGraph
+    from langgraph.types import interrupt
+
+    def greet(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [("ai", f"Nice to meet you, {interrupt('What is your name?')}!")]}
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("greeter", greet)
+    builder.add_edge(START, "greeter")
+    cache = LatestCheckpoints(thread_saver(tables["CheckpointsTable"]))
+    graph: Any = builder.compile(checkpointer=cache)
+    cache.delta_channels = delta_channels_of(graph)
+    assert cache.delta_channels == ()
+    cache.expect("named", exists=False, latest_id=None)  # a new thread, as the worker starts one
+
+    async def ask_and_answer() -> tuple[Any, Any]:
+        await graph.ainvoke({"messages": [("human", "hi")]}, config("named"), durability="exit")
+        asked = await graph.aget_state(config("named"))
+        await graph.ainvoke(Command(resume="Ada"), config("named"), durability="exit")
+        return asked, await graph.aget_state(config("named"))
+
+    asked, answered = asyncio.run(ask_and_answer())
+    assert [i.value for i in asked.interrupts] == ["What is your name?"]
+    assert answered.values["messages"][-1].content == "Nice to meet you, Ada!"
+
+
 def test_a_checkpoint_and_its_history_are_one_query(tables: dict[str, str], requests: list[str]) -> None:
     saver = thread_saver(tables["CheckpointsTable"])
     graph = conversation_graph(saver)

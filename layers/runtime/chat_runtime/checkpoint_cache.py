@@ -283,7 +283,7 @@ class LatestCheckpoints(BaseCheckpointSaver[Any]):
         thread_id, checkpoint_id = str(configurable["thread_id"]), str(saved["configurable"]["checkpoint_id"])
         parent_id = configurable.get("checkpoint_id")
         with self._lock:
-            early = self._early.pop((thread_id, checkpoint_id), [])
+            early = self._early.pop((thread_id, checkpoint_id), None)
         lineage = None
         if self.delta_channels:
             parent = self._threads.get(thread_id)
@@ -295,7 +295,7 @@ class LatestCheckpoints(BaseCheckpointSaver[Any]):
                 histories = None
             if histories is not None:
                 values = stored_values(self.serde, checkpoint["channel_values"], self.delta_channels)
-                lineage = Lineage(histories=histories, values=values, writes=list(early))
+                lineage = Lineage(histories=histories, values=values, writes=list(early or []))
         self._remember(
             thread_id,
             Remembered(
@@ -305,7 +305,7 @@ class LatestCheckpoints(BaseCheckpointSaver[Any]):
                 payload=self.serde.dumps_typed(
                     {"checkpoint": checkpoint, "metadata": get_checkpoint_metadata(config, metadata)}
                 ),
-                has_writes=bool(early),
+                has_writes=early is not None,  # even none kept: a graph without delta channels keeps none
                 lineage=lineage,
             ),
         )
