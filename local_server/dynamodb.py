@@ -22,8 +22,10 @@ def dynamodb_backend(
     """
     import boto3
 
-    from chat_runtime.aws.thread_saver import thread_saver
+    from chat_runtime.aws.thread_saver import item_ttl_seconds, thread_saver
+    from chat_runtime.delta_lineage import history_turns
     from chat_runtime.graphs import configured_graph
+    from chat_runtime.turns import DEFAULT_MAX_TURN_SECONDS
     from local_server.stack import create_stack
     from support_agent.factory import build_chat_model
     from support_agent.graph import build_support_graph
@@ -39,7 +41,6 @@ def dynamodb_backend(
         bucket=stack.names["CheckpointBucket"],
         endpoint_url=endpoint_url,
         s3_endpoint_url=endpoint_url,
-        ttl_seconds=settings.session_ttl_seconds or None,
     )
     sessions = DynamoDBSessionManager(
         stack.names["SessionsTable"],
@@ -49,4 +50,8 @@ def dynamodb_backend(
     graph = configured_graph(checkpointer) or build_support_graph(
         build_chat_model(settings), orders, checkpointer
     )
+    if settings.session_ttl_seconds:
+        checkpointer.ttl_seconds = item_ttl_seconds(
+            settings.session_ttl_seconds, history_turns(graph), DEFAULT_MAX_TURN_SECONDS
+        )
     return graph, sessions

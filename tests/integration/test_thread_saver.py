@@ -300,3 +300,43 @@ def test_a_thread_stored_by_dynamodbsaver_is_read_continued_and_deleted(tables: 
     saver.delete_thread("kept")
     assert list(saver.list(config("kept"))) == []
     assert saver.get_tuple(config("kept")) is None
+
+
+def test_no_item_a_living_thread_needs_expires(tables: dict[str, str]) -> None:
+    """DynamoDB deletes items past their `ttl` (moto does not: this test does). A thread lives while its
+    turns are less than the session's TTL apart; its latest checkpoint needs the writes back to the last
+    snapshot, which `item_ttl_seconds` keeps alive: with the session's TTL alone, the history goes."""
+    from langgraph.channels.delta import DeltaChannel
+
+    from chat_runtime.aws.thread_saver import item_ttl_seconds
+    from chat_runtime.delta_lineage import history_turns
+
+    session_ttl, now = 1800, [1_000_000.0]
+    client = boto3.client("dynamodb")
+    table = tables["CheckpointsTable"]
+
+    def expire() -> int:
+        pages = client.get_paginator("scan").paginate(TableName=table)
+        gone = [i for p in pages for i in p["Items"] if "ttl" in i and int(i["ttl"]["N"]) < now[0]]
+        for item in gone:
+            client.delete_item(TableName=table, Key={"PK": item["PK"], "SK": item["SK"]})
+        return len(gone)
+
+    def conversation(ttl: int, thread: str) -> list[str]:
+        saver = thread_saver(table, ttl_seconds=ttl)
+        saver.clock = lambda: now[0]
+        graph = conversation_graph(saver)
+        for turn in range(12):
+            now[0] += session_ttl - 60  # the next message just before the session would expire
+            expire()
+            asyncio.run(
+                graph.ainvoke({"messages": [HumanMessage(content=f"q{turn}")], "log": []}, config(thread))
+            )
+        state = asyncio.run(graph.aget_state(config(thread)))
+        return [m.content for m in state.values["messages"] if m.type == "human"]
+
+    graph = conversation_graph(None)
+    assert isinstance(graph.channels["messages"], DeltaChannel) and history_turns(graph) == 7
+    kept = item_ttl_seconds(session_ttl, history_turns(graph), max_turn_seconds=100)
+    assert conversation(kept, "kept") == [f"q{turn}" for turn in range(12)]
+    assert conversation(session_ttl, "short") != [f"q{turn}" for turn in range(12)]  # what it guards against

@@ -123,6 +123,15 @@ def handed_out(
     return result
 
 
+def history_turns(graph: Any) -> int:
+    """How many turns a `DeltaChannel`'s history can span: its snapshot frequency, for a channel every turn
+    writes (a conversation: the turn's input), the largest of the graph's (0 without one)."""
+    channels = getattr(graph, "channels", {}).values()
+    return max(
+        (channel.snapshot_frequency for channel in channels if isinstance(channel, DeltaChannel)), default=0
+    )
+
+
 def delta_channels_of(graph: Any) -> tuple[str, ...]:
     """The names of a compiled graph's `DeltaChannel`s."""
     return tuple(

@@ -21,6 +21,7 @@ from langgraph.checkpoint.base import (
 )
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
+from chat_runtime.aws.thread_saver.adoption import adopted_items
 from chat_runtime.aws.thread_saver.group_commit import GroupCommit
 from chat_runtime.aws.thread_saver.history import Walk
 from chat_runtime.aws.thread_saver.items import (
@@ -38,6 +39,17 @@ LATEST_PAGE_ITEMS = 16
 Histories = Mapping[str, DeltaChannelHistory]
 
 
+def item_ttl_seconds(session_ttl_seconds: int, history_turns: int, max_turn_seconds: float) -> int:
+    """How long a checkpoint's items must live so that no item a living thread needs expires.
+
+    A thread lives while no two of its turns are more than `session_ttl_seconds` apart. Its latest
+    checkpoint needs the writes back to its delta channels' last snapshot, at most `history_turns` turns
+    earlier (0: only the latest checkpoint, as with plain channels), so written at most that many turns of
+    the session's TTL and the turn's own length ago.
+    """
+    return int((session_ttl_seconds + max_turn_seconds) * (history_turns + 1))
+
+
 class DynamoDBThreadSaver(BaseCheckpointSaver[int]):
     """LangGraph's checkpoints and writes, each thread in one partition, for `DeltaChannel` state.
 
@@ -50,7 +62,8 @@ class DynamoDBThreadSaver(BaseCheckpointSaver[int]):
     - Concurrent `aput`/`aput_writes` of one event loop share one `BatchWriteItem` (`GroupCommit`).
     - Reads are strongly consistent.
     - Threads stored by `DynamoDBSaver` (the previous layout, same table) are read, continued, listed and
-      deleted through `legacy`; a thread's new checkpoints go to the new layout.
+      deleted through `legacy`; a checkpoint read from there is copied here (`adoption`), and a thread's new
+      checkpoints go here.
 
     Differences from LangGraph's SQL savers: a write stored again under the same task and index replaces the
     first (they keep the first: the same write of a retried task, so the values agree); `list` needs a thread
@@ -64,19 +77,23 @@ class DynamoDBThreadSaver(BaseCheckpointSaver[int]):
         ttl_seconds: int | None = None,
         serde: SerializerProtocol | None = None,
         legacy: Callable[[], BaseCheckpointSaver[Any]] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         """Store checkpoints in `table`.
 
         Args:
             table: The checkpoints table.
-            ttl_seconds: Items expire this long after they are written (DynamoDB TTL, attribute `ttl`).
+            ttl_seconds: Items expire this long after they are written (DynamoDB TTL, attribute `ttl`; see
+                `item_ttl_seconds`).
             serde: The serializer (LangGraph's default when None).
             legacy: Builds the saver of the table's previous layout, on first use.
+            clock: The time items' expiry is counted from.
         """
         super().__init__(serde=serde)
         self.table = table
         self.ttl_seconds = ttl_seconds
         self._legacy_factory = legacy
+        self.clock = clock
         self._legacy: BaseCheckpointSaver[Any] | None = None
         self.group_commit = GroupCommit(table.put)
 
@@ -94,7 +111,7 @@ class DynamoDBThreadSaver(BaseCheckpointSaver[int]):
         stored = self._read(thread_id, namespace, checkpoint_id)
         if stored is not None and stored.checkpoint is not None:
             return _tuple(thread_id, stored)
-        found = self.legacy.get_tuple(config) if self.legacy is not None else None
+        found = self._adopted(config)
         if found is not None and stored is not None:  # writes stored here against a checkpoint stored there
             found.pending_writes.extend(write.pending for write in stored.writes)  # type: ignore[union-attr]
         return found
@@ -130,16 +147,25 @@ class DynamoDBThreadSaver(BaseCheckpointSaver[int]):
         if target is None or walk is None:
             return self._legacy_with_history(config, channels)
         if not walk.done and self.legacy is not None:
-            legacy = self.legacy
-            walk.continue_with(lambda ancestor: legacy.get_tuple(_config(thread_id, namespace, ancestor)))
+            walk.continue_with(lambda ancestor: self._adopted(_config(thread_id, namespace, ancestor)))
         return _tuple(thread_id, target), walk.history()
+
+    def _adopted(self, config: RunnableConfig) -> CheckpointTuple | None:
+        """A checkpoint of the previous layout, copied into this one (`adoption`)."""
+        found = self.legacy.get_tuple(config) if self.legacy is not None else None
+        if found is not None:
+            writes, head = adopted_items(self.serde, found, self._expiry())
+            if writes:
+                self.table.put(writes)
+            self.table.put(head)
+        return found
 
     def _legacy_with_history(
         self, config: RunnableConfig, channels: Sequence[str]
     ) -> tuple[CheckpointTuple | None, Histories]:
         if self.legacy is None:
             return None, {}
-        found = self.legacy.get_tuple(config)
+        found = self._adopted(config)
         if found is None or not channels:
             return found, {}
         return found, self.legacy.get_delta_channel_history(config=found.config, channels=channels)
@@ -167,6 +193,7 @@ class DynamoDBThreadSaver(BaseCheckpointSaver[int]):
         low = namespace_prefix(namespace) if namespace is not None else "0"  # every namespace
         wanted_id, before_id = get_checkpoint_id(config), get_checkpoint_id(before) if before else None
         left = limit
+        seen: set[tuple[str, str]] = set()
         for stored in groups(self.serde, self.table.query(partition(thread_id), low, low + "~")):
             if stored.checkpoint is None or (wanted_id is not None and stored.checkpoint_id != wanted_id):
                 continue
@@ -177,10 +204,19 @@ class DynamoDBThreadSaver(BaseCheckpointSaver[int]):
                 continue
             if left is not None and left <= 0:
                 return
+            seen.add((stored.namespace, stored.checkpoint_id))
             yield _tuple(thread_id, stored)
             left = left - 1 if left is not None else None
-        if self.legacy is not None and (left is None or left > 0):
-            yield from self.legacy.list(config, filter=filter, before=before, limit=left)
+        if self.legacy is None or (left is not None and left <= 0):
+            return
+        for found in self.legacy.list(config, filter=filter, before=before):
+            address = found.config["configurable"]
+            if (address.get("checkpoint_ns", ""), address["checkpoint_id"]) in seen:
+                continue  # adopted: listed from here already
+            if left is not None and left <= 0:
+                return
+            yield found
+            left = left - 1 if left is not None else None
 
     # ------------------------------------------------------------ writes
 
@@ -286,7 +322,7 @@ class DynamoDBThreadSaver(BaseCheckpointSaver[int]):
         await asyncio.to_thread(self.delete_thread, thread_id)
 
     def _expiry(self) -> int | None:
-        return int(time.time()) + self.ttl_seconds if self.ttl_seconds else None
+        return int(self.clock()) + self.ttl_seconds if self.ttl_seconds else None
 
 
 def _address(config: RunnableConfig) -> tuple[str, str, str | None]:
