@@ -34,6 +34,13 @@ reset_containers = reset_lambda_containers
 
 
 @pytest.fixture
+def stack_tables(aws_env: None) -> Iterator[dict[str, str]]:
+    """The template's resources under moto, by logical id (no functions: for the savers' tests)."""
+    with mock_aws():
+        yield create_stack(boto3.Session(region_name=REGION), "saver").names
+
+
+@pytest.fixture
 def deployment(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployment]:
     """The template's resources under moto, the demo orders seeded, each function's environment applied."""
     with mock_aws():

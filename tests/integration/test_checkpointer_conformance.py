@@ -9,15 +9,13 @@ optional ones (delete_for_runs, copy_thread, prune) as not detected when a saver
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
-import boto3
 import pytest
 from langgraph.checkpoint.conformance import checkpointer_test, validate
 from langgraph.checkpoint.conformance.capabilities import BASE_CAPABILITIES
 from langgraph.checkpoint.memory import InMemorySaver
-from moto import mock_aws
 
 from chat_runtime.checkpoint_cache import LatestCheckpoints
 from chat_runtime.checkpoints import OwnerScopedSaver
@@ -27,18 +25,8 @@ REGION = "us-east-1"
 
 
 @pytest.fixture
-def moto_dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        from local_server.stack import create_stack
-
-        stack = create_stack(boto3.Session(region_name=REGION), "conformance")
-        yield stack.names["CheckpointsTable"]
+def moto_dynamodb(stack_tables: dict[str, str]) -> str:
+    return stack_tables["CheckpointsTable"]
 
 
 def passed(report: Any) -> dict[str, Any]:

@@ -18,7 +18,6 @@ from langchain_core.messages import HumanMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
-from moto import mock_aws
 
 from chat_runtime.aws.thread_saver import thread_saver
 from chat_runtime.aws.thread_saver.layout import MAX_INLINE_BYTES
@@ -32,17 +31,8 @@ REGION = "us-east-1"
 
 
 @pytest.fixture
-def tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        from local_server.stack import create_stack
-
-        yield create_stack(boto3.Session(region_name=REGION), "saver").names
+def tables(stack_tables: dict[str, str]) -> dict[str, str]:
+    return stack_tables
 
 
 @pytest.fixture
@@ -340,3 +330,6 @@ def test_no_item_a_living_thread_needs_expires(tables: dict[str, str]) -> None:
     kept = item_ttl_seconds(session_ttl, history_turns(graph), max_turn_seconds=100)
     assert conversation(kept, "kept") == [f"q{turn}" for turn in range(12)]
     assert conversation(session_ttl, "short") != [f"q{turn}" for turn in range(12)]  # what it guards against
+    # The support agent at the template's default TTL: 53 hours; a day's TTL: capped at the session record's.
+    assert item_ttl_seconds(1800, 100, 100) == 1900 * 101
+    assert item_ttl_seconds(86400, 100, 100) == 86400 + 7 * 24 * 3600

@@ -21,6 +21,7 @@ from langgraph.checkpoint.base import (
 )
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
+from chat_runtime.aws.dynamodb_sessions import TOMBSTONE_GRACE_SECONDS
 from chat_runtime.aws.thread_saver.adoption import adopted_items
 from chat_runtime.aws.thread_saver.group_commit import GroupCommit
 from chat_runtime.aws.thread_saver.history import Walk
@@ -45,9 +46,12 @@ def item_ttl_seconds(session_ttl_seconds: int, history_turns: int, max_turn_seco
     A thread lives while no two of its turns are more than `session_ttl_seconds` apart. Its latest
     checkpoint needs the writes back to its delta channels' last snapshot, at most `history_turns` turns
     earlier (0: only the latest checkpoint, as with plain channels), so written at most that many turns of
-    the session's TTL and the turn's own length ago.
+    the session's TTL and the turn's own length ago. Capped at the session record's own lifetime after its
+    expiry (`TOMBSTONE_GRACE_SECONDS`): a thread's checkpoints never outlive its session record, which
+    keeps an expired thread from being started afresh over them.
     """
-    return int((session_ttl_seconds + max_turn_seconds) * (history_turns + 1))
+    needed = (session_ttl_seconds + max_turn_seconds) * (history_turns + 1)
+    return int(min(needed, session_ttl_seconds + TOMBSTONE_GRACE_SECONDS))
 
 
 class DynamoDBThreadSaver(BaseCheckpointSaver[int]):

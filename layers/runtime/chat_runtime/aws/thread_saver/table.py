@@ -35,27 +35,27 @@ class ThreadTable:
         }
         if page_items is not None:
             params["Limit"] = page_items
-        while True:
-            page = self.client.query(**params)
-            yield from page.get("Items", [])
-            if "LastEvaluatedKey" not in page:
-                return
-            params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return self._pages(params)
 
     def keys(self, partition: str) -> Iterator[Item]:
         """Every key of the partition."""
-        params: dict[str, Any] = {
-            "TableName": self.name,
-            "KeyConditionExpression": "PK = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": partition}},
-            "ProjectionExpression": "PK, SK",
-        }
+        return self._pages(
+            {
+                "TableName": self.name,
+                "KeyConditionExpression": "PK = :pk",
+                "ExpressionAttributeValues": {":pk": {"S": partition}},
+                "ProjectionExpression": "PK, SK",
+            }
+        )
+
+    def _pages(self, params: dict[str, Any]) -> Iterator[Item]:
+        """A query's items, a page at a time as they are consumed."""
         while True:
             page = self.client.query(**params)
             yield from page.get("Items", [])
             if "LastEvaluatedKey" not in page:
                 return
-            params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            params = {**params, "ExclusiveStartKey": page["LastEvaluatedKey"]}
 
     def put(self, items: list[Item]) -> None:
         """Store `items` in their order (batches of 25, one after the other; one item: `PutItem`).
