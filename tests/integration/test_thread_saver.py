@@ -207,6 +207,33 @@ class Unprocessing:
         return getattr(self.client, name)
 
 
+class DuplicatesRefused:
+    """A DynamoDB client that refuses a batch naming one key twice, as DynamoDB does (moto does not)."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def batch_write_item(self, **params: Any) -> Any:
+        from botocore.exceptions import ClientError
+
+        for requests in params["RequestItems"].values():
+            keys = [
+                (body.get("Item") or body["Key"])["SK"]["S"]
+                for request in requests
+                for body in request.values()
+            ]
+            if len(keys) != len(set(keys)):
+                error = {
+                    "Code": "ValidationException",
+                    "Message": "Provided list of item keys contains duplicates",
+                }
+                raise ClientError({"Error": error}, "BatchWriteItem")
+        return self.client.batch_write_item(**params)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+
 def test_items_left_unprocessed_are_retried_and_an_error_raised_when_they_stay(
     tables: dict[str, str],
 ) -> None:
@@ -239,7 +266,16 @@ def test_concurrent_writes_share_one_batch_and_its_failure(
 
     asyncio.run(five())
     assert requests == ["BatchWriteItem"]
+
+    strict = thread_saver(tables["CheckpointsTable"], client=DuplicatesRefused(boto3.client("dynamodb")))
+
+    async def twice() -> None:  # the same write twice in one batch: DynamoDB refuses duplicate keys
+        await asyncio.gather(*(strict.aput_writes(target, [("c", n)], "task-0") for n in (10, 11)))
+
+    asyncio.run(twice())
     found = list(saver.table.query("THREAD#group", "0", "~"))
+    [stored] = [item for item in found if item["task"]["S"] == "task-0"]
+    assert saver.serde.loads_typed((stored["t"]["S"], stored["v"]["B"])) == 11
     assert len(found) == 5
     broken = thread_saver("no-such-table")
 

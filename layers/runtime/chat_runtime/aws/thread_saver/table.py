@@ -73,6 +73,7 @@ class ThreadTable:
         self._batch([{"DeleteRequest": {"Key": key}} for key in keys])
 
     def _batch(self, requests: list[Item]) -> None:
+        requests = _last_per_key(requests)
         for start in range(0, len(requests), BATCH_LIMIT):
             pending = requests[start : start + BATCH_LIMIT]
             for attempt in range(MAX_ATTEMPTS):
@@ -85,3 +86,15 @@ class ThreadTable:
                 raise RuntimeError(
                     f"DynamoDB left {len(pending)} checkpoint items unprocessed after {MAX_ATTEMPTS} attempts"
                 )
+
+
+def _last_per_key(requests: list[Item]) -> list[Item]:
+    """The requests with one per key, the last (DynamoDB refuses a batch naming a key twice: a write stored
+    again, two calls of one group commit), in the order of those last ones."""
+    last: dict[tuple[str, str], int] = {}
+    for index, request in enumerate(requests):
+        [(kind, body)] = request.items()
+        key = body["Item"] if kind == "PutRequest" else body["Key"]
+        last[(key["PK"]["S"], key["SK"]["S"])] = index
+    kept = set(last.values())
+    return [request for index, request in enumerate(requests) if index in kept]
