@@ -369,3 +369,93 @@ def test_no_item_a_living_thread_needs_expires(tables: dict[str, str]) -> None:
     # The support agent at the template's default TTL: 53 hours; a day's TTL: capped at the session record's.
     assert item_ttl_seconds(1800, 100, 100) == 1900 * 101
     assert item_ttl_seconds(86400, 100, 100) == 86400 + 7 * 24 * 3600
+
+
+def test_a_head_stored_without_its_parts_is_not_there(tables: dict[str, str]) -> None:
+    """DynamoDB applies a batch in no order: parts go in requests before their head, and a head whose put
+    failed after it was stored (its parts missing) is read as not stored."""
+    saver = thread_saver(tables["CheckpointsTable"])
+    graph = conversation_graph(saver)
+    asyncio.run(converse(graph, "parts", 1, "exit"))
+    latest = saver.get_tuple(config("parts"))
+    assert latest is not None
+    seen: list[list[str]] = []
+    original = saver.table.client.batch_write_item
+
+    def recorded(**params: Any) -> Any:
+        seen.append(
+            [
+                next(iter(r.values())).get("Item", {}).get("SK", {}).get("S", "")
+                for r in next(iter(params["RequestItems"].values()))
+            ]
+        )
+        return original(**params)
+
+    saver.table.client = type(
+        "Recording",
+        (),
+        {
+            "batch_write_item": staticmethod(recorded),
+            "__getattr__": lambda _, name: getattr(original.__self__, name),
+        },
+    )()
+    checkpoint = latest.checkpoint.copy()
+    checkpoint["id"] = "1f100000-0000-6000-8000-000000000002"
+    checkpoint["channel_values"] = {
+        **checkpoint["channel_values"],
+        "notes": base64.b64encode(os.urandom(700_000)).decode(),
+    }
+    stored = saver.put(latest.config, checkpoint, latest.metadata, {})
+    assert all("#P#" in key for key in seen[0]) and not any(
+        "#P#" in key for batch in seen[1:] for key in batch
+    )
+    client = boto3.client("dynamodb")
+    head = saver.table.query("THREAD#parts", "0", "~")
+    parts = [item for item in head if "#P#" in item["SK"]["S"]]
+    client.delete_item(TableName=tables["CheckpointsTable"], Key={"PK": parts[0]["PK"], "SK": parts[0]["SK"]})
+    assert saver.get_tuple(stored) is None  # by id: not stored
+    found = saver.get_tuple(config("parts"))
+    assert (
+        found is not None
+        and found.config["configurable"]["checkpoint_id"] == latest.config["configurable"]["checkpoint_id"]
+    )
+
+
+def test_an_adopted_checkpoint_keeps_its_writes_indices() -> None:
+    """A write LangGraph stores again under its index must land on the item adoption made of it."""
+    from langgraph.checkpoint.base import CheckpointTuple, empty_checkpoint
+    from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+
+    from chat_runtime.aws.thread_saver.adoption import adopted_items
+
+    found = CheckpointTuple(
+        config={"configurable": {"thread_id": "t", "checkpoint_ns": "", "checkpoint_id": "1f0"}},
+        checkpoint=empty_checkpoint(),
+        metadata={},
+        pending_writes=[
+            ("task", "__interrupt__", "ask"),
+            ("task", "messages", "a"),
+            ("task", "messages", "b"),
+        ],
+    )
+    writes, head = adopted_items(JsonPlusSerializer(), found, None)
+    assert sorted(item["SK"]["S"].rsplit("#", 2)[-1] for item in writes) == ["-3", "0", "1"]
+    assert [item["SK"]["S"][-2:] for item in head] == ["#C"]
+
+
+def test_a_missing_ancestor_is_told_in_the_log(
+    tables: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    saver = thread_saver(tables["CheckpointsTable"])
+    graph = conversation_graph(saver)
+    asyncio.run(converse(graph, "holes", 3, "exit"))
+    history = list(saver.list(config("holes")))
+    gone = history[1].config["configurable"]["checkpoint_id"]
+    client = boto3.client("dynamodb")
+    for item in saver.table.query("THREAD#holes", "0", "~"):
+        if gone in item["SK"]["S"] and item["SK"]["S"].endswith("#C"):
+            client.delete_item(TableName=tables["CheckpointsTable"], Key={"PK": item["PK"], "SK": item["SK"]})
+    with caplog.at_level("WARNING"):
+        saver.read_with_history(history[0].config, ["messages"])
+    [record] = [r for r in caplog.records if "ancestor is missing" in r.getMessage()]
+    assert record.missing == gone  # type: ignore[attr-defined]

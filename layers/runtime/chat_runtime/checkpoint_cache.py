@@ -254,12 +254,21 @@ class LatestCheckpoints(BaseCheckpointSaver[Any]):
         await self.inner.aput_writes(config, writes, task_id, task_path)
 
     def delete_thread(self, thread_id: str) -> None:
-        self._threads.pop(thread_id, None)
+        self._forget_thread(thread_id)
         self.inner.delete_thread(thread_id)
 
     async def adelete_thread(self, thread_id: str) -> None:
-        self._threads.pop(thread_id, None)
+        self._forget_thread(thread_id)
         await self.inner.adelete_thread(thread_id)
+
+    def _forget_thread(self, thread_id: str) -> None:
+        self._threads.pop(thread_id, None)
+        read = self._reads.pop(thread_id, None)
+        if read is not None and not read.done():
+            read.cancel()
+        with self._lock:
+            for key in [key for key in self._early if key[0] == thread_id]:
+                del self._early[key]
 
     # ------------------------------------------------------------ what is remembered
 

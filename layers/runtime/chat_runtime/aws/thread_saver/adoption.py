@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from langgraph.checkpoint.base import CheckpointTuple
+from langgraph.checkpoint.base import WRITES_IDX_MAP, CheckpointTuple
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
 from chat_runtime.aws.thread_saver.items import Item, checkpoint_items, write_items
@@ -25,13 +25,15 @@ def adopted_items(
     thread_id, namespace = str(configurable["thread_id"]), str(configurable.get("checkpoint_ns", ""))
     checkpoint_id = str(configurable["checkpoint_id"])
     parent_id = found.parent_config["configurable"].get("checkpoint_id") if found.parent_config else None
-    by_task: dict[str, list[tuple[str, Any]]] = {}
+    # Each task's regular writes numbered from 0, special ones by LangGraph's indices, as `put_writes` gave
+    # them (one call stores either kind): a write LangGraph stores again lands on the same item.
+    by_call: dict[tuple[str, bool], list[tuple[str, Any]]] = {}
     for task_id, channel, value in found.pending_writes or []:
-        by_task.setdefault(task_id, []).append((channel, value))
+        by_call.setdefault((task_id, channel in WRITES_IDX_MAP), []).append((channel, value))
     writes = [
         item
-        for task_id, task_writes in by_task.items()
-        for item in write_items(serde, thread_id, namespace, checkpoint_id, task_writes, task_id, "", ttl)
+        for (task_id, _), call in by_call.items()
+        for item in write_items(serde, thread_id, namespace, checkpoint_id, call, task_id, "", ttl)
     ]
     head = checkpoint_items(serde, thread_id, namespace, found.checkpoint, found.metadata, parent_id, ttl)
     return writes, head

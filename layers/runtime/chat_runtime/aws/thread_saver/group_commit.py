@@ -4,9 +4,20 @@ calls at once (a checkpoint and the writes of the tasks that follow it, parallel
 from __future__ import annotations
 
 import asyncio
+import threading
+import weakref
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from chat_runtime.aws.thread_saver.items import Item
+
+
+@dataclass
+class _Loop:
+    """One event loop's calls waiting for a batch, and its flush."""
+
+    waiting: list[tuple[list[Item], asyncio.Future[None]]] = field(default_factory=list)
+    flushing: asyncio.Task[None] | None = None
 
 
 class GroupCommit:
@@ -14,30 +25,31 @@ class GroupCommit:
 
     Each caller returns once its own items are stored, or raises what storing them raised; a failed batch
     fails every call in it. Items are stored in the order the calls came, each call's in its own order.
+    Batches are per event loop: the emulator runs Lambda invocations in threads, each with its own loop,
+    over one saver.
     """
 
     def __init__(self, store: Callable[[list[Item]], None]) -> None:
         self._store = store
-        self._waiting: list[tuple[list[Item], asyncio.Future[None]]] = []
-        self._flushing: asyncio.Task[None] | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Loop] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
         self.batches = 0
 
     async def write(self, items: list[Item]) -> None:
-        """Store `items` with whatever else is written meanwhile."""
+        """Store `items` with whatever else is written meanwhile on this event loop."""
         loop = asyncio.get_running_loop()
-        if loop is not self._loop:  # a Lambda invocation's loop is gone with it
-            self._loop, self._waiting, self._flushing = loop, [], None
+        with self._lock:
+            state = self._loops.setdefault(loop, _Loop())
         done: asyncio.Future[None] = loop.create_future()
-        self._waiting.append((items, done))
-        if self._flushing is None or self._flushing.done():
-            self._flushing = loop.create_task(self._flush())
+        state.waiting.append((items, done))
+        if state.flushing is None or state.flushing.done():
+            state.flushing = loop.create_task(self._flush(state))
         await done
 
-    async def _flush(self) -> None:
+    async def _flush(self, state: _Loop) -> None:
         await asyncio.sleep(0)  # let the calls made in the same step join this batch
-        while self._waiting:
-            batch, self._waiting = self._waiting, []
+        while state.waiting:
+            batch, state.waiting = state.waiting, []
             items = [item for call_items, _ in batch for item in call_items]
             try:
                 await asyncio.to_thread(self._store, items)
@@ -45,6 +57,11 @@ class GroupCommit:
                 for _, done in batch:
                     if not done.done():
                         done.set_exception(error)
+            except BaseException:  # the loop is going (a cancellation): so is every call waiting on it
+                for _, done in [*batch, *state.waiting]:
+                    done.cancel()
+                state.waiting = []
+                raise
             else:
                 for _, done in batch:
                     if not done.done():

@@ -21,6 +21,8 @@ class Walk:
         self._writes: dict[str, list[list[Any]]] = {channel: [] for channel in channels}
         self._seeds: dict[str, Any] = {}
         self._writes_elsewhere: dict[str, list[Any]] = {}
+        self.broken: str | None = None
+        """The id of an ancestor the chain named and no saver had (expired?), if any."""
 
     @property
     def done(self) -> bool:
@@ -50,7 +52,7 @@ class Walk:
             assert self.wanted is not None
             found = read(self.wanted)
             if found is None:
-                self.wanted = None
+                self.broken, self.wanted = self.wanted, None
                 return
             self.visit_tuple(found)
 

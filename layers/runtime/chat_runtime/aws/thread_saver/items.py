@@ -2,8 +2,8 @@
 
 A value (a checkpoint, its metadata, a write's value) is serialized by the saver's serializer, compressed
 with zlib from 1 KB, and stored in the item itself, or, above `MAX_INLINE_BYTES`, in parts, each an item of
-its own that the item names by count. Parts come first in what `checkpoint_items` and `write_items` return,
-so that written in order no item names a part that is not stored yet.
+its own that the item names by count. `ThreadTable.put` stores parts in requests before the items naming
+them, and an item whose parts are not all there is read as not stored.
 """
 
 from __future__ import annotations
@@ -66,10 +66,14 @@ def _encode(payload: bytes) -> tuple[bytes, bool]:
 
 
 def _with_value(key: Item, attributes: Item, payload: bytes) -> list[Item]:
-    """The item (and its parts first, when the value is too big for it)."""
+    """The item (and its parts first, when the value is too big for it, the item's other attributes
+    counted)."""
     data, compressed = _encode(payload)
     item = {**key, **attributes, "z": {"BOOL": compressed}}
-    if len(data) <= MAX_INLINE_BYTES:
+    others = sum(len(name) + _size(next(iter(value.values()))) for name, value in item.items())
+    if others > MAX_INLINE_BYTES:
+        raise ValueError(f"a checkpoint's metadata or key of {others} bytes does not fit in a DynamoDB item")
+    if len(data) + others <= MAX_INLINE_BYTES:
         return [{**item, "v": {"B": data}}]
     chunks = [data[start : start + MAX_INLINE_BYTES] for start in range(0, len(data), MAX_INLINE_BYTES)]
     parts = [
@@ -77,6 +81,10 @@ def _with_value(key: Item, attributes: Item, payload: bytes) -> list[Item]:
         for n, chunk in enumerate(chunks)
     ]
     return [*parts, {**item, "parts": {"N": str(len(chunks))}}]
+
+
+def _size(value: Any) -> int:
+    return len(value) if isinstance(value, bytes | str) else len(str(value))
 
 
 def _ttl_of(attributes: Item) -> Item:
@@ -151,8 +159,9 @@ def groups(serde: SerializerProtocol, items: Iterable[Item]) -> Iterator[StoredC
 
     A checkpoint's writes and parts come before it, so each is complete when its own item arrives. Writes
     whose checkpoint is not in this layout (stored against a thread's checkpoint of the previous layout, or
-    before their checkpoint) come as a `StoredCheckpoint` whose `checkpoint` is None. A missing part raises
-    `KeyError`.
+    before their checkpoint) come as a `StoredCheckpoint` whose `checkpoint` is None. An item missing a part
+    (stored by a put that then failed: parts are stored first, but a batch is not applied in order) is not
+    there.
     """
     parts: dict[str, bytes] = {}
     writes: list[StoredWrite] = []
@@ -165,7 +174,7 @@ def groups(serde: SerializerProtocol, items: Iterable[Item]) -> Iterator[StoredC
             current, parts, writes = (key.namespace, key.checkpoint_id), {}, []
         if key.kind == "P":
             parts[item["SK"]["S"]] = item["v"]["B"]
-        elif key.kind == "W":
+        elif key.kind == "W" and _has_parts(item, parts):
             writes.append(
                 StoredWrite(
                     task_id=item["task"]["S"],
@@ -175,7 +184,7 @@ def groups(serde: SerializerProtocol, items: Iterable[Item]) -> Iterator[StoredC
                     idx=int(item["idx"]["N"]),
                 )
             )
-        else:
+        elif _has_parts(item, parts):  # else a put failed after its head was stored: not stored, then
             yield StoredCheckpoint(
                 namespace=key.namespace,
                 checkpoint_id=key.checkpoint_id,
@@ -187,6 +196,11 @@ def groups(serde: SerializerProtocol, items: Iterable[Item]) -> Iterator[StoredC
             writes = []
     if current is not None and writes:
         yield _writes_alone(current, writes)
+
+
+def _has_parts(item: Item, parts: dict[str, bytes]) -> bool:
+    count = int(item.get("parts", {}).get("N", "0"))
+    return all(part_key(item["SK"]["S"], n) in parts for n in range(count))
 
 
 def _ordered(writes: list[StoredWrite]) -> list[StoredWrite]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import Any
@@ -35,6 +36,7 @@ from chat_runtime.aws.thread_saver.items import (
 from chat_runtime.aws.thread_saver.layout import checkpoint_prefix, namespace_prefix, partition
 from chat_runtime.aws.thread_saver.table import ThreadTable
 
+logger = logging.getLogger(__name__)
 LATEST_PAGE_ITEMS = 16
 """Page size of the read for a namespace's latest checkpoint: its writes and parts come before it."""
 Histories = Mapping[str, DeltaChannelHistory]
@@ -150,8 +152,13 @@ class DynamoDBThreadSaver(BaseCheckpointSaver[int]):
                 break
         if target is None or walk is None:
             return self._legacy_with_history(config, channels)
-        if not walk.done and self.legacy is not None:
-            walk.continue_with(lambda ancestor: self._adopted(_config(thread_id, namespace, ancestor)))
+        if not walk.done:  # an ancestor below the range (ids out of clock order) or in the previous layout
+            walk.continue_with(lambda ancestor: self.get_tuple(_config(thread_id, namespace, ancestor)))
+        if walk.broken:
+            logger.warning(
+                "a checkpoint's ancestor is missing: its delta history starts without it",
+                extra={"thread_id": thread_id, "checkpoint_id": target.checkpoint_id, "missing": walk.broken},
+            )
         return _tuple(thread_id, target), walk.history()
 
     def _adopted(self, config: RunnableConfig) -> CheckpointTuple | None:

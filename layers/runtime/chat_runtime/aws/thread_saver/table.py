@@ -45,6 +45,7 @@ class ThreadTable:
                 "KeyConditionExpression": "PK = :pk",
                 "ExpressionAttributeValues": {":pk": {"S": partition}},
                 "ProjectionExpression": "PK, SK",
+                "ConsistentRead": True,
             }
         )
 
@@ -58,11 +59,16 @@ class ThreadTable:
             params = {**params, "ExclusiveStartKey": page["LastEvaluatedKey"]}
 
     def put(self, items: list[Item]) -> None:
-        """Store `items` in their order (batches of 25, one after the other; one item: `PutItem`).
+        """Store `items`: values' parts first, then the items naming them (batches of 25, one after the other;
+        one item: `PutItem`).
 
         Raises:
             RuntimeError: DynamoDB still left items unprocessed after `MAX_ATTEMPTS` tries.
         """
+        parts = [item for item in items if "#P#" in item["SK"]["S"]]
+        if parts:  # in requests of their own: DynamoDB applies a batch in no order
+            self._batch([{"PutRequest": {"Item": item}} for item in parts])
+            items = [item for item in items if "#P#" not in item["SK"]["S"]]
         if len(items) == 1:
             self.client.put_item(TableName=self.name, Item=items[0])
             return
