@@ -459,3 +459,34 @@ def test_a_missing_ancestor_is_told_in_the_log(
         saver.read_with_history(history[0].config, ["messages"])
     [record] = [r for r in caplog.records if "ancestor is missing" in r.getMessage()]
     assert record.missing == gone  # type: ignore[attr-defined]
+
+
+def test_metadata_too_big_for_an_item_is_refused_clearly(tables: dict[str, str]) -> None:
+    """DynamoDB refuses an item over 400 KB (moto does not); the value's parts leave room for the metadata,
+    and metadata alone over the budget is a clear error, not a refused request."""
+    saver = thread_saver(tables["CheckpointsTable"])
+    graph = conversation_graph(saver)
+    asyncio.run(converse(graph, "meta", 1, "exit"))
+    latest = saver.get_tuple(config("meta"))
+    assert latest is not None
+    checkpoint = latest.checkpoint.copy()
+    checkpoint["id"] = "1f100000-0000-6000-8000-000000000003"
+    checkpoint["channel_values"] = {
+        **checkpoint["channel_values"],
+        "notes": base64.b64encode(os.urandom(220_000)).decode(),
+    }
+    roomy: Any = {**latest.metadata, "note": base64.b64encode(os.urandom(150_000)).decode()}  # ~200 KB
+    stored = saver.put(
+        latest.config, checkpoint, roomy, {}
+    )  # value ~300 KB: in parts, beside 200 KB of metadata
+    items = list(saver.table.query("THREAD#meta", "0", "~"))
+    sizes = [
+        sum(len(value) for v in item.values() if isinstance(value := next(iter(v.values())), bytes | str))
+        for item in items
+    ]
+    assert max(sizes) < 400_000
+    read: Any = saver.get_tuple(stored)
+    assert read is not None and read.metadata["note"] == roomy["note"]
+    huge: Any = {**latest.metadata, "note": "x" * 310_000}
+    with pytest.raises(ValueError, match="does not fit in a DynamoDB item"):
+        saver.put(latest.config, {**checkpoint, "id": "1f100000-0000-6000-8000-000000000004"}, huge, {})
