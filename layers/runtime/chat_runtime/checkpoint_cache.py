@@ -112,10 +112,7 @@ class LatestCheckpoints(BaseCheckpointSaver[Any]):
             self._reads[thread_id] = asyncio.ensure_future(self._read_known(thread_id, latest_id))
 
     async def _read_known(self, thread_id: str, checkpoint_id: str) -> _Read:
-        config: RunnableConfig = {
-            "configurable": {"thread_id": thread_id, "checkpoint_ns": "", "checkpoint_id": checkpoint_id}
-        }
-        found = await self._read(config)
+        found = await self._read(root_config(thread_id, checkpoint_id))
         if found[0] is None:  # not where the session said (expired meanwhile?): whatever is the latest, then
             found = await self._read({"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}})
         return found
@@ -286,11 +283,10 @@ class LatestCheckpoints(BaseCheckpointSaver[Any]):
         checkpoint: Checkpoint,
         metadata: CheckpointMetadata,
     ) -> None:
-        configurable = config.get("configurable", {})
-        if configurable.get("checkpoint_ns", "") != "":
+        thread_id, parent_id = latest_of(config)  # a put's config names its parent
+        if thread_id is None:
             return
-        thread_id, checkpoint_id = str(configurable["thread_id"]), str(saved["configurable"]["checkpoint_id"])
-        parent_id = configurable.get("checkpoint_id")
+        checkpoint_id = str(saved["configurable"]["checkpoint_id"])
         with self._lock:
             early = self._early.pop((thread_id, checkpoint_id), None)
         lineage = None
@@ -355,10 +351,9 @@ class LatestCheckpoints(BaseCheckpointSaver[Any]):
     ) -> None:
         """Keep writes stored against a root-namespace checkpoint: the remembered one is no longer served,
         and its child's delta history takes them in."""
-        configurable = config.get("configurable", {})
-        if configurable.get("checkpoint_ns", "") != "" or "thread_id" not in configurable:
+        thread_id, checkpoint_id = latest_of(config)
+        if thread_id is None or checkpoint_id is None:  # writes always name their checkpoint
             return
-        thread_id, checkpoint_id = str(configurable["thread_id"]), str(configurable.get("checkpoint_id"))
         kept = captured(self.serde, writes, task_id, task_path) if self.delta_channels else []
         with self._lock:
             found = self._threads.get(thread_id)
