@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import itertools
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
@@ -198,13 +199,25 @@ class DynamoDBThreadSaver(BaseCheckpointSaver[int]):
     ) -> Iterator[CheckpointTuple]:
         if config is None or "thread_id" not in config.get("configurable", {}):
             raise ValueError("DynamoDBThreadSaver.list needs a thread_id: checkpoints are stored per thread")
+        seen: set[tuple[str, str]] = set()
+        both = itertools.chain(
+            self._listed(config, filter, before, seen), self._listed_legacy(config, filter, before, seen)
+        )
+        yield from itertools.islice(both, limit)
+
+    def _listed(
+        self,
+        config: RunnableConfig,
+        filter: dict[str, Any] | None,
+        before: RunnableConfig | None,
+        seen: set[tuple[str, str]],
+    ) -> Iterator[CheckpointTuple]:
+        """`list` in this layout (each one's namespace and id added to `seen`)."""
         configurable = config["configurable"]
         thread_id = str(configurable["thread_id"])
         namespace = configurable.get("checkpoint_ns")
         low = namespace_prefix(namespace) if namespace is not None else "0"  # every namespace
         wanted_id, before_id = get_checkpoint_id(config), get_checkpoint_id(before) if before else None
-        left = limit
-        seen: set[tuple[str, str]] = set()
         for stored in groups(self.serde, self.table.query(partition(thread_id), low, low + "~")):
             if stored.checkpoint is None or (wanted_id is not None and stored.checkpoint_id != wanted_id):
                 continue
@@ -213,21 +226,23 @@ class DynamoDBThreadSaver(BaseCheckpointSaver[int]):
             metadata = stored.metadata or {}
             if filter and not all(metadata.get(key) == value for key, value in filter.items()):
                 continue
-            if left is not None and left <= 0:
-                return
             seen.add((stored.namespace, stored.checkpoint_id))
             yield _tuple(thread_id, stored)
-            left = left - 1 if left is not None else None
-        if self.legacy is None or (left is not None and left <= 0):
+
+    def _listed_legacy(
+        self,
+        config: RunnableConfig,
+        filter: dict[str, Any] | None,
+        before: RunnableConfig | None,
+        seen: set[tuple[str, str]],
+    ) -> Iterator[CheckpointTuple]:
+        """`list` in the previous layout, less what was adopted into this one (in `seen`)."""
+        if self.legacy is None:
             return
         for found in self.legacy.list(config, filter=filter, before=before):
             address = found.config["configurable"]
-            if (address.get("checkpoint_ns", ""), address["checkpoint_id"]) in seen:
-                continue  # adopted: listed from here already
-            if left is not None and left <= 0:
-                return
-            yield found
-            left = left - 1 if left is not None else None
+            if (address.get("checkpoint_ns", ""), address["checkpoint_id"]) not in seen:
+                yield found
 
     # ------------------------------------------------------------ writes
 
