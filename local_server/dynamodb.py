@@ -22,8 +22,7 @@ def dynamodb_backend(
     """
     import boto3
 
-    from chat_runtime.aws.thread_saver import item_ttl_seconds, thread_saver
-    from chat_runtime.delta_lineage import history_turns
+    from chat_runtime.aws.thread_saver import expire_for, thread_saver
     from chat_runtime.graphs import configured_graph
     from chat_runtime.turns import DEFAULT_MAX_TURN_SECONDS
     from local_server.stack import create_stack
@@ -50,8 +49,5 @@ def dynamodb_backend(
     graph = configured_graph(checkpointer) or build_support_graph(
         build_chat_model(settings), orders, checkpointer
     )
-    if settings.session_ttl_seconds:
-        checkpointer.ttl_seconds = item_ttl_seconds(
-            settings.session_ttl_seconds, history_turns(graph), DEFAULT_MAX_TURN_SECONDS
-        )
+    expire_for(checkpointer, graph, settings.session_ttl_seconds, DEFAULT_MAX_TURN_SECONDS)
     return graph, sessions

@@ -83,8 +83,8 @@ class WorkerDeps:
         """The agent on DynamoDB (a partition per thread: `DynamoDBThreadSaver`) with the settings' model."""
         import boto3
 
-        from chat_runtime.aws.thread_saver import item_ttl_seconds, thread_saver
-        from chat_runtime.delta_lineage import delta_channels_of, history_turns
+        from chat_runtime.aws.thread_saver import expire_for, thread_saver
+        from chat_runtime.delta_lineage import delta_channels_of
         from chat_runtime.graphs import configured_graph
         from support_agent.factory import build_agent
         from support_agent.settings import Settings
@@ -105,10 +105,7 @@ class WorkerDeps:
         )
         graph = configured_graph(checkpointer) or build_agent(Settings(), checkpointer)
         checkpointer.delta_channels = delta_channels_of(graph)
-        if settings.session_ttl_seconds:
-            saver.ttl_seconds = item_ttl_seconds(
-                settings.session_ttl_seconds, history_turns(graph), MAX_TURN_SECONDS
-            )
+        expire_for(saver, graph, settings.session_ttl_seconds, MAX_TURN_SECONDS)
         return cls(
             runner=TurnRunner(
                 graph=graph,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chat_runtime.aws.thread_saver.saver import DynamoDBThreadSaver
+from chat_runtime.aws.thread_saver.saver import DynamoDBThreadSaver, item_ttl_seconds
 from chat_runtime.aws.thread_saver.table import ThreadTable
 
 
@@ -49,3 +49,13 @@ def thread_saver(
     return DynamoDBThreadSaver(
         ThreadTable(dynamodb, table_name), ttl_seconds=ttl_seconds, legacy=previous_layout
     )
+
+
+def expire_for(
+    saver: DynamoDBThreadSaver, graph: Any, session_ttl_seconds: int, max_turn_seconds: float
+) -> None:
+    """Give `saver`'s items the lifetime `graph`'s threads need (`item_ttl_seconds`); none without a TTL."""
+    from chat_runtime.delta_lineage import history_turns
+
+    if session_ttl_seconds:
+        saver.ttl_seconds = item_ttl_seconds(session_ttl_seconds, history_turns(graph), max_turn_seconds)
